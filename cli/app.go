@@ -113,7 +113,7 @@ func NewApp(env *Env) *cli.App {
 			_, err := outputOf(c, env)
 			return err
 		},
-		ExitErrHandler:       func(*cli.Context, error) {},
+		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return &ExitError{Code: ExitUsage, Err: err}
 		},
