@@ -1,10 +1,57 @@
 package diag
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
-// Suggest returns the candidate closest to name by edit distance, or "" when
-// none is close enough to be a plausible typo.
+// synonyms maps words users reach for from other tools (Compose,
+// Dockerfiles, Kubernetes) to nix2gpu's field names. A synonym is only
+// suggested when its target is among the candidates.
+var synonyms = map[string]string{
+	"environment":  "env",
+	"enviroment":   "env",
+	"environ":      "env",
+	"variables":    "env",
+	"workdir":      "workingDir",
+	"working_dir":  "workingDir",
+	"cwd":          "workingDir",
+	"expose":       "ports",
+	"exposedports": "ports",
+	"registry":     "registries",
+	"pkgs":         "packages",
+	"command":      "cmd",
+}
+
+// Suggest returns the candidate closest to name, or "" when none is a
+// plausible typo: the nearest by edit distance within a third of the
+// name's length, else a known synonym, else a candidate that the name
+// extends or abbreviates ("enviroment" → "env").
 func Suggest(name string, candidates []string) string {
+	if s := suggestByDistance(name, candidates); s != "" {
+		return s
+	}
+	lower := strings.ToLower(name)
+	if target, ok := synonyms[lower]; ok {
+		for _, c := range candidates {
+			if c == target {
+				return c
+			}
+		}
+	}
+	best := ""
+	for _, c := range candidates {
+		lc := strings.ToLower(c)
+		if len(lc) >= 3 && (strings.HasPrefix(lower, lc) || (len(lower) >= 3 && strings.HasPrefix(lc, lower))) {
+			if best == "" || len(c) > len(best) || (len(c) == len(best) && c < best) {
+				best = c
+			}
+		}
+	}
+	return best
+}
+
+func suggestByDistance(name string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
 		d := levenshtein(name, c)
