@@ -82,10 +82,10 @@ func editorSession(t *testing.T, ctx context.Context, schemaPath, root string) *
 				fileURI(schemaPath): []string{"nix2gpu.yaml", "**/nix2gpu.yaml"},
 			},
 		},
-		"http":    map[string]any{},
-		"[yaml]":  map[string]any{},
-		"editor":  map[string]any{},
-		"files":   map[string]any{},
+		"http":   map[string]any{},
+		"[yaml]": map[string]any{},
+		"editor": map[string]any{},
+		"files":  map[string]any{},
 	}
 	c := startServer(t, settings, name, args...)
 	if err := c.initialize(ctx, fileURI(root)); err != nil {
