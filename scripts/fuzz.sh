@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every native Go fuzz target of nix2gpu for a bounded time, one after
+# another, and fails if any of them finds a crash. The targets are found by
+# name (func FuzzX in a *_fuzz_test.go file), so a new target needs no edit
+# here.
+#
+#   scripts/fuzz.sh            # FUZZTIME per target (default 10s)
+#   FUZZTIME=2s scripts/fuzz.sh
+#   scripts/fuzz.sh ./config   # only the targets of these packages
+#
+# The total stays under two minutes with the default time and up to ten
+# targets. A crash leaves its input under the package's testdata/fuzz/, where
+# plain `go test` replays it from then on.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-10s}
+if [ $# -gt 0 ]; then
+	pkgs=("$@")
+else
+	mapfile -t pkgs < <(find . -name '*_fuzz_test.go' -not -path './editor/*' -printf '%h\n' | sort -u)
+fi
+
+failed=()
+total=0
+for pkg in "${pkgs[@]}"; do
+	pkg=./${pkg#./}
+	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$pkg"/*_fuzz_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+		echo "== $pkg $target ($FUZZTIME)"
+		log=$(mktemp)
+		if go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >"$log" 2>&1; then
+			# The last progress line holds the execution count.
+			execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
+			echo "   ok, ${execs:-0} execs"
+			total=$((total + ${execs:-0}))
+		else
+			cat "$log"
+			failed+=("$pkg $target")
+		fi
+		rm -f "$log"
+	done
+done
+
+echo "fuzz: $total execs in all"
+if [ ${#failed[@]} -gt 0 ]; then
+	printf 'fuzz: FAILED %s\n' "${failed[@]}"
+	exit 1
+fi
