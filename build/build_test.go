@@ -1,0 +1,135 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fakeNix points the test at testdata/fakenix/nix replaying the named log.
+func fakeNix(t *testing.T, log string, exit string) (nix, argsFile string) {
+	t.Helper()
+	nix, err := filepath.Abs(filepath.Join("..", "testdata", "fakenix", "nix"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath, err := filepath.Abs(filepath.Join("..", "testdata", "nixlogs", log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	argsFile = filepath.Join(t.TempDir(), "args")
+	t.Setenv("FAKENIX_LOG", logPath)
+	t.Setenv("FAKENIX_EXIT", exit)
+	t.Setenv("FAKENIX_ARGS", argsFile)
+	return nix, argsFile
+}
+
+func TestBuildSuccess(t *testing.T) {
+	nix, argsFile := fakeNix(t, "success.log", "0")
+	dir := t.TempDir()
+	var evs []Event
+	res, err := Build(context.Background(), Options{
+		Dir:        dir,
+		Containers: []string{"app", "worker"},
+		System:     "aarch64-linux",
+		Builders:   "ssh://gh200 aarch64-linux",
+		MaxJobs:    "4",
+		Nix:        nix,
+		ExtraArgs:  []string{"--override-input", "nixpkgs", "path:./stub"},
+		Progress:   func(e Event) { evs = append(evs, e) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Result{
+		{Container: "app", System: "aarch64-linux", Path: "/nix/store/0000000000000000000000000000000a-app"},
+		{Container: "worker", System: "aarch64-linux", Path: "/nix/store/0000000000000000000000000000000a-worker"},
+	}
+	if !reflect.DeepEqual(res, want) {
+		t.Errorf("results\n got %+v\nwant %+v", res, want)
+	}
+	if len(evs) == 0 || evs[len(evs)-1].State.Built != 4 {
+		t.Errorf("progress did not reach 4 built: %d events", len(evs))
+	}
+	args, err := os.ReadFile(argsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantArgs := []string{
+		"build", "--extra-experimental-features", "nix-command flakes",
+		"--log-format", "internal-json", "-v", "--json", "--no-link",
+		"--system", "aarch64-linux", "--builders", "ssh://gh200 aarch64-linux", "--max-jobs", "4",
+		"--override-input", "nixpkgs", "path:./stub",
+		".#packages.aarch64-linux.app", ".#packages.aarch64-linux.worker",
+	}
+	if got := strings.Split(strings.TrimSuffix(string(args), "\n"), "\n"); !reflect.DeepEqual(got, wantArgs) {
+		t.Errorf("nix args\n got %q\nwant %q", got, wantArgs)
+	}
+}
+
+func TestBuildFailure(t *testing.T) {
+	nix, _ := fakeNix(t, "fail.log", "1")
+	_, err := Build(context.Background(), Options{Dir: t.TempDir(), Containers: []string{"broken"}, Nix: nix})
+	var be *Error
+	if !errors.As(err, &be) {
+		t.Fatalf("err = %v, want *build.Error", err)
+	}
+	if DrvName(be.Drv) != "torch-2.5.1" || be.ExitCode != 1 || len(be.Log) != tailLines {
+		t.Errorf("error = %+v", be)
+	}
+	const want = "building torch-2.5.1 failed: builder for '/nix/store/4pd1xys4nj70n1lay1zwkxs4lysifnz0-torch-2.5.1.drv' failed with exit code 2"
+	if err.Error() != want {
+		t.Errorf("message\n got %q\nwant %q", err.Error(), want)
+	}
+}
+
+func TestBuildNixMissing(t *testing.T) {
+	_, err := Build(context.Background(), Options{
+		Dir: t.TempDir(), Containers: []string{"app"},
+		Nix: filepath.Join(t.TempDir(), "no-such-nix"),
+	})
+	if !errors.Is(err, ErrNixNotFound) {
+		t.Fatalf("err = %v, want ErrNixNotFound", err)
+	}
+}
+
+func TestBuildDefaultsToHostSystem(t *testing.T) {
+	args := Args(Options{Containers: []string{"a"}})
+	if last := args[len(args)-1]; last != ".#packages."+HostSystem()+".a" {
+		t.Errorf("installable %q", last)
+	}
+	for _, a := range args {
+		if a == "--system" || a == "--builders" || a == "--max-jobs" {
+			t.Errorf("unexpected %s without a value", a)
+		}
+	}
+}
+
+func TestReadLinesCutsLongLines(t *testing.T) {
+	long := strings.Repeat("x", maxLine*3)
+	in := "a\n" + long + "\nb"
+	var got []string
+	if err := readLines(strings.NewReader(in), func(l []byte) { got = append(got, string(l)) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0] != "a" || len(got[1]) != maxLine || got[2] != "b" {
+		t.Errorf("got %d lines, lengths %d", len(got), len(got[1]))
+	}
+}
+
+func TestParseOutputs(t *testing.T) {
+	if _, err := parseOutputs([]byte("not json")); err == nil {
+		t.Error("no error for bad JSON")
+	}
+	if _, err := parseOutputs([]byte(`[{"drvPath":"/d","outputs":{"bin":"/b"}}]`)); err == nil {
+		t.Error("no error for missing out")
+	}
+	got, err := parseOutputs([]byte("[{\"drvPath\":\"/d\",\"outputs\":{\"out\":\"/o\"}}]\n"))
+	if err != nil || len(got) != 1 || got[0] != "/o" {
+		t.Errorf("got %q, %v", got, err)
+	}
+}
