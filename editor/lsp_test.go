@@ -2,6 +2,7 @@ package editor
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"os"
 	"os/exec"
@@ -101,8 +102,47 @@ func editorSession(t *testing.T, ctx context.Context, schemaPath, root string) *
 	return c
 }
 
+// repoSchema is the JSON Schema the schema package exports and users point
+// their editors at.
+func repoSchema(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "schema", "nix2gpu.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the exported JSON Schema is missing: %v", err)
+	}
+	return p
+}
+
+// schemaString reads the string at a JSON path of the schema file.
+func schemaString(t *testing.T, schemaPath string, keys ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("schema has no %v", keys)
+		}
+		v = m[k]
+	}
+	s, ok := v.(string)
+	if !ok || s == "" {
+		t.Fatalf("schema has no string at %v", keys)
+	}
+	return s
+}
+
 func TestLanguageServer(t *testing.T) {
-	schemaPath := testSchema(t)
+	schemaPath := repoSchema(t)
 	root := t.TempDir()
 	// The deadline bounds every wait below; it is not a timing assertion.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -122,17 +162,17 @@ func TestLanguageServer(t *testing.T) {
 		{
 			name: "container keys",
 			doc:  "version: 1\ncontainers:\n  app:\n    tag: latest\n    " + cursor + "\n",
-			want: []string{"cuda", "env", "packages", "ports", "services"},
+			want: []string{"cuda", "env", "home", "packages", "ports", "services", "ssh"},
 		},
 		{
 			name: "service types",
 			doc:  "version: 1\ncontainers:\n  app:\n    services:\n      " + cursor + "\n",
-			want: []string{"postgres", "redis"},
+			want: []string{"comfyui", "postgres", "redis", "vllm"},
 		},
 		{
 			name: "postgres instance options",
 			doc:  "version: 1\ncontainers:\n  app:\n    services:\n      postgres:\n        pg1:\n          enable: true\n          " + cursor + "\n",
-			want: []string{"port"},
+			want: []string{"dataDir", "initialDatabases", "port"},
 		},
 	}
 	for i, tc := range completions {
@@ -166,14 +206,15 @@ func TestLanguageServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := "layers"; !strings.Contains(strings.ToLower(got), want) {
-			t.Errorf("hover on maxLayers = %q, want the schema description (mentioning %q)", got, want)
+		want := schemaString(t, schemaPath, "definitions", "Container", "properties", "maxLayers", "description")
+		if !strings.Contains(got, want) {
+			t.Errorf("hover on maxLayers = %q, want the schema description %q", got, want)
 		}
 	})
 
 	t.Run("diagnostic for a wrong type", func(t *testing.T) {
 		uri := fileURI(filepath.Join(root, "diag", "nix2gpu.yaml"))
-		text := "version: 1\ncontainers:\n  app:\n    maxLayers: lots\n"
+		text := "version: 1\ncontainers:\n  app:\n    packages: git\n"
 		if err := c.didOpen(uri, text); err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +231,7 @@ func TestLanguageServer(t *testing.T) {
 		}
 		for _, d := range ds {
 			if d.Range.Start.Line == 3 && !strings.Contains(strings.ToLower(d.Message), "type") {
-				t.Errorf("diagnostic on line 4 = %q, want a type error", d.Message)
+				t.Errorf("diagnostic on line 4 = %q, want a type error (packages is a list)", d.Message)
 			}
 		}
 	})
