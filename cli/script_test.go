@@ -53,6 +53,12 @@ func scriptParams(dir string) testscript.Params {
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("NO_COLOR", "1")
 			e.Setenv("REPO", repo)
+			// TESTBIN is the directory holding the nix2gpu test binary, so a
+			// script can set a PATH of only its own fakes plus nix2gpu:
+			//	env PATH=$WORK/bin${:}$TESTBIN
+			if p, err := exec.LookPath("nix2gpu"); err == nil {
+				e.Setenv("TESTBIN", filepath.Dir(p))
+			}
 			return nil
 		},
 	}
