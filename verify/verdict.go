@@ -1,0 +1,317 @@
+package verify
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/nix2gpu/nix2gpu/cuda"
+)
+
+// Verdict is whether one image runs on one host, GPU by GPU.
+type Verdict struct {
+	Host       string   `json:"host"`
+	Driver     string   `json:"driverVersion"`
+	CUDA       string   `json:"cudaVersion"`
+	Compatible bool     `json:"compatible"`
+	Findings   Findings `json:"findings"`
+}
+
+func gpuRef(i int) *int { return &i }
+
+// Evaluate decides whether an image with facts f runs on host h.
+func Evaluate(f Facts, h *Host) Verdict {
+	v := Verdict{Host: h.Name, Driver: h.DriverVersion, CUDA: h.CUDAVersion}
+	add := func(fd Finding, gpu *GPU) {
+		if gpu != nil {
+			fd.GPU = gpuRef(gpu.Index)
+		}
+		v.Findings = append(v.Findings, fd)
+	}
+	gpus := make([]*GPU, 0, len(h.GPUs))
+	for i := range h.GPUs {
+		gpus = append(gpus, &h.GPUs[i])
+	}
+	if len(gpus) == 0 {
+		add(warnf(CheckVerdictGPU, "check that the driver sees the GPUs (nvidia-smi) and that the profile was recorded on the right host",
+			"host %s shows no GPU: requirements on arch and brand count as met, but nothing will run on a GPU", h.Name), nil)
+		gpus = []*GPU{nil}
+	}
+	if h.Runtime != nil && !h.Runtime.HasNVIDIA() {
+		add(warnf(CheckVerdictRT, "install nvidia-container-toolkit and run `nvidia-ctk runtime configure` or `nvidia-ctk cdi generate`",
+			"no NVIDIA container runtime, nvidia-ctk or CDI spec found: containers will not see the GPUs"), nil)
+	}
+
+	reqs, disabled, errs := Requirements(f.Env)
+	for _, err := range errs {
+		add(errorf(CheckVerdictReq, "fix the expression: KEY OP VALUE terms, spaces for alternatives, commas for AND",
+			"%v: the NVIDIA runtime refuses to start the container", err), nil)
+	}
+	if disabled {
+		add(infof(CheckVerdictReq, "", "NVIDIA_DISABLE_REQUIRE is set: the runtime checks nothing, the driver check below still applies"), nil)
+	}
+	for _, g := range gpus {
+		hv := HostValues{CUDA: h.CUDAVersion, Driver: h.DriverVersion, GPU: g}
+		for _, r := range reqs {
+			if ok, _ := r.Satisfied(hv); ok {
+				continue
+			}
+			add(errorf(CheckVerdictReq, requireHint(r, f, h, g),
+				"%s %s: %s is not met by %s", gpuLabel(g), r.Name, quoteReq(r), describeHost(h, g)), g)
+		}
+	}
+	v.Findings = append(v.Findings, driverFindings(f, h, gpus)...)
+	for _, g := range gpus {
+		if g != nil {
+			if fd, ok := archFinding(f, h, g); ok {
+				add(fd, g)
+			}
+		}
+	}
+	v.Compatible = v.Findings.Worst() < Error
+	return v
+}
+
+func quoteReq(r Requirement) string {
+	if r.Implicit {
+		return fmt.Sprintf("%q (implied by CUDA_VERSION)", r.Raw)
+	}
+	return fmt.Sprintf("%q", r.Raw)
+}
+
+func gpuLabel(g *GPU) string {
+	if g == nil {
+		return "no GPU:"
+	}
+	return fmt.Sprintf("GPU %d (%s):", g.Index, g.Name)
+}
+
+func describeHost(h *Host, g *GPU) string {
+	s := fmt.Sprintf("driver %s (CUDA %s)", h.DriverVersion, h.CUDAVersion)
+	if g != nil {
+		s += fmt.Sprintf(", compute capability %s, brand %s", g.ComputeCapability, g.Brand)
+	}
+	return s
+}
+
+// requireHint explains which term failed in the nearest alternative and
+// what would satisfy it.
+func requireHint(r Requirement, f Facts, h *Host, g *GPU) string {
+	hv := HostValues{CUDA: h.CUDAVersion, Driver: h.DriverVersion, GPU: g}
+	var failed []string
+	for _, alt := range r.Alternatives {
+		for _, t := range alt {
+			if !t.holds(hv) {
+				failed = append(failed, t.String())
+			}
+		}
+	}
+	hint := "failing terms: " + strings.Join(dedupe(failed), ", ") + "."
+	for _, alt := range r.Alternatives {
+		for _, t := range alt {
+			if t.Key == "cuda" && (t.Op == OpGe || t.Op == OpGt) && !t.holds(hv) {
+				if n, err := cuda.DriverFor(t.Value); err == nil && n.Known {
+					hint += fmt.Sprintf(" CUDA %s needs driver >= %s (minor version compatibility from %s); this host has %s and runs CUDA up to %s.",
+						n.Version, n.Full, n.MinorCompat, h.DriverVersion, h.CUDAVersion)
+				}
+				hint += fmt.Sprintf(" Upgrade the driver, or build with cuda.version %q or older.", h.CUDAVersion)
+			}
+		}
+	}
+	return hint
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// driverFindings compares the image's CUDA version with the driver: full
+// compatibility (driver at least the toolkit's own), minor version
+// compatibility (same major family, from the family floor), forward
+// compatibility (cuda-compat on data-center GPUs and supported branches),
+// or nothing.
+func driverFindings(f Facts, h *Host, gpus []*GPU) Findings {
+	if f.CUDAVersion == "" {
+		return nil
+	}
+	need, err := cuda.DriverFor(f.CUDAVersion)
+	if err != nil {
+		return Findings{errorf(CheckVerdictDriver, "", "image CUDA version %q: %v", f.CUDAVersion, err)}
+	}
+	cmpAPI, err := cuda.CompareVersions(h.CUDAVersion, need.Version)
+	if err != nil {
+		return Findings{errorf(CheckVerdictDriver, "", "host CUDA version %q: %v", h.CUDAVersion, err)}
+	}
+	if cmpAPI >= 0 {
+		return nil
+	}
+	imgMajor, _, _ := strings.Cut(need.Version, ".")
+	hostMajor, _, _ := strings.Cut(h.CUDAVersion, ".")
+	if imgMajor == hostMajor && need.MinorCompat != "" {
+		if c, err := cuda.CompareVersions(h.DriverVersion, need.MinorCompat); err == nil && c >= 0 {
+			return Findings{warnf(CheckVerdictDriver,
+				fmt.Sprintf("fine for most workloads; for full support use driver >= %s or cuda.version %q", orUnknown(need.Full), h.CUDAVersion),
+				"image CUDA %s is newer than the driver's CUDA %s (driver %s): it runs through minor version compatibility, without features that need a newer driver and without JIT of PTX newer than the driver",
+				need.Version, h.CUDAVersion, h.DriverVersion)}
+		}
+	}
+	msg := fmt.Sprintf("image CUDA %s needs driver >= %s", need.Version, orUnknown(need.Full))
+	if need.MinorCompat != "" {
+		msg += fmt.Sprintf(" (>= %s with minor version compatibility)", need.MinorCompat)
+	}
+	msg += fmt.Sprintf("; host %s has driver %s, which runs CUDA up to %s: CUDA calls fail with \"CUDA driver version is insufficient for CUDA runtime version\"",
+		h.Name, h.DriverVersion, h.CUDAVersion)
+	hint := fmt.Sprintf("upgrade the host driver to >= %s, or set cuda.version to %q or older.", orUnknown(need.Full), newestOffered(h.CUDAVersion))
+	hint += " " + forwardCompatNote(need.Version, h, gpus, len(f.CompatLibs) > 0)
+	sev := Error
+	if len(f.CompatLibs) > 0 && forwardCompatOK(h, gpus) {
+		sev = Warning
+		msg += "; the image carries cuda-compat libraries, which should bridge the gap on this host"
+	}
+	return Findings{{Severity: sev, Check: CheckVerdictDriver, Message: msg, Hint: hint}}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown to nix2gpu)"
+	}
+	return s
+}
+
+// newestOffered is the newest nix2gpu CUDA version not newer than the host's.
+func newestOffered(hostCUDA string) string {
+	best := ""
+	for _, r := range cuda.Releases {
+		if c, err := cuda.CompareVersions(r.Version, hostCUDA); err == nil && c <= 0 {
+			best = r.Version
+		}
+	}
+	if best == "" {
+		return hostCUDA
+	}
+	return best
+}
+
+func forwardCompatOK(h *Host, gpus []*GPU) bool {
+	if !cuda.IsForwardCompatBranch(h.DriverVersion) {
+		return false
+	}
+	for _, g := range gpus {
+		if g == nil || !cuda.IsDataCenterBrand(g.Brand) {
+			return false
+		}
+	}
+	return true
+}
+
+func forwardCompatNote(v string, h *Host, gpus []*GPU, has bool) string {
+	branch, _ := cuda.DriverBranch(h.DriverVersion)
+	pkg := "cuda-compat-" + strings.ReplaceAll(v, ".", "-")
+	for _, g := range gpus {
+		if g == nil {
+			return "Forward compatibility (" + pkg + ") cannot be judged without a GPU."
+		}
+		if !cuda.IsDataCenterBrand(g.Brand) {
+			return fmt.Sprintf("Forward compatibility (%s) does not apply: GPU %d is a %s, and it is supported on data-center GPUs only.", pkg, g.Index, g.Brand)
+		}
+	}
+	if !cuda.IsForwardCompatBranch(h.DriverVersion) {
+		return fmt.Sprintf("Forward compatibility (%s) does not apply: driver branch R%d is not a long-term or production branch NVIDIA supports it on (R%s).",
+			pkg, branch, joinInts(cuda.ForwardCompatBranches, ", R"))
+	}
+	if has {
+		return "The image already carries cuda-compat libraries; make sure their directory comes first in LD_LIBRARY_PATH."
+	}
+	return fmt.Sprintf("Forward compatibility applies here (data-center GPU, branch R%d): adding %s's libraries (cudaPackages.cuda_compat) to the image and its directory to LD_LIBRARY_PATH would let it run.", branch, pkg)
+}
+
+func joinInts(xs []int, sep string) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, sep)
+}
+
+// archFinding checks one GPU's compute capability against the image's
+// compiled capabilities. SASS for X.y runs on X.z with z >= y (binary
+// compatibility within a major version; not for arch-specific "a"
+// variants); PTX for a capability <= the GPU's is JIT-compiled by the
+// driver at load time; anything else cannot run.
+func archFinding(f Facts, h *Host, g *GPU) (Finding, bool) {
+	gc, err := cuda.ParseCapability(g.ComputeCapability)
+	if err != nil {
+		return errorf(CheckVerdictArch, "", "GPU %d reports compute capability %q: %v", g.Index, g.ComputeCapability, err), true
+	}
+	if f.CUDAVersion != "" {
+		if min, ok := cuda.MinCapabilityFor(f.CUDAVersion); ok && gc.Less(min) {
+			return errorf(CheckVerdictArch,
+				fmt.Sprintf("CUDA %s supports compute capability %s and newer; for this GPU use cuda.version %q (the newest CUDA 12)", f.CUDAVersion, min, "12.9"),
+				"GPU %d (%s, compute capability %s) is not supported by CUDA %s at all",
+				g.Index, g.Name, gc, f.CUDAVersion), true
+		}
+	}
+	if len(f.Capabilities) == 0 {
+		return infof(CheckVerdictArch, fmt.Sprintf("label the image with %s to enable this check", cuda.LabelCapabilities),
+			"GPU %d: the image does not record its compute capabilities; whether it has code for %s is unknown", g.Index, gc), true
+	}
+	list := capList(f.Capabilities)
+	var sassSameMajor, ptx *Capability
+	for i := range f.Capabilities {
+		c := &f.Capabilities[i]
+		arch := strings.HasSuffix(c.Text, "a") || strings.HasSuffix(c.Text, "f")
+		if c.Cap == gc {
+			return Finding{}, false
+		}
+		if !arch && c.Cap.Major == gc.Major && c.Cap.Less(gc) {
+			sassSameMajor = c
+		}
+		if c.PTX && !gc.Less(c.Cap) {
+			if ptx == nil || ptx.Cap.Less(c.Cap) {
+				ptx = c
+			}
+		}
+	}
+	add := fmt.Sprintf("add %q to cuda.capabilities for native code", gc.String())
+	if sassSameMajor != nil {
+		return infof(CheckVerdictArch, add,
+			"GPU %d (%s, %s) runs the image's %s code through binary compatibility within the same major version",
+			g.Index, g.Name, gc, sassSameMajor.Text), true
+	}
+	if ptx != nil {
+		fd := warnf(CheckVerdictArch, add+" and skip the JIT",
+			"GPU %d (%s, %s) has no native code in the image (compiled for %s); the driver JIT-compiles the %s PTX at load time: slower first start, cached afterwards",
+			g.Index, g.Name, gc, list, ptx.Text)
+		if need, err := cuda.DriverFor(f.CUDAVersion); err == nil && need.Known {
+			if c, err := cuda.CompareVersions(h.DriverVersion, need.Full); err == nil && c < 0 {
+				fd = errorf(CheckVerdictArch, add,
+					"GPU %d (%s, %s) would need JIT of the image's %s PTX, but PTX from CUDA %s needs driver >= %s and the host has %s (minor version compatibility does not cover PTX JIT)",
+					g.Index, g.Name, gc, ptx.Text, need.Version, need.Full, h.DriverVersion)
+			}
+		}
+		return fd, true
+	}
+	return errorf(CheckVerdictArch, add,
+		"GPU %d (%s, compute capability %s) cannot run the image's GPU code: it was compiled for %s with no PTX that this GPU can JIT; kernels fail with \"no kernel image is available for execution on the device\"",
+		g.Index, g.Name, gc, list), true
+}
+
+func capList(cs []Capability) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = c.Text
+		if c.PTX {
+			s[i] += "+PTX"
+		}
+	}
+	sort.Strings(s)
+	return strings.Join(s, ", ")
+}
