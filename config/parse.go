@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -49,7 +51,11 @@ func Load(path string, lim Limits) (*File, diag.Diagnostics) {
 	var ds diag.Diagnostics
 	fi, err := os.Stat(path)
 	if err != nil {
-		ds.Errorf(diag.Range{Filename: path}, "run 'nix2gpu init' to create one", "cannot read config: %v", unwrapPathError(err))
+		hint := "check the file's permissions"
+		if errors.Is(err, fs.ErrNotExist) {
+			hint = "run 'nix2gpu init' to create one, or pass the path of the file"
+		}
+		ds.Errorf(diag.Range{Filename: path}, hint, "cannot read config: %v", unwrapPathError(err))
 		return nil, ds
 	}
 	lim = lim.withDefaults()
@@ -63,7 +69,7 @@ func Load(path string, lim Limits) (*File, diag.Diagnostics) {
 	}
 	src, err := os.ReadFile(path)
 	if err != nil {
-		ds.Errorf(diag.Range{Filename: path}, "", "cannot read config: %v", unwrapPathError(err))
+		ds.Errorf(diag.Range{Filename: path}, "check the file's permissions", "cannot read config: %v", unwrapPathError(err))
 		return nil, ds
 	}
 	return Parse(path, src, lim)
@@ -103,7 +109,9 @@ func Parse(name string, src []byte, lim Limits) (*File, diag.Diagnostics) {
 	if p.ds.HasErrors() {
 		return nil, p.ds
 	}
-	return &File{Name: name, Dir: filepath.Dir(name), Source: src, Root: root}, p.ds
+	// Source is what positions refer to: without the byte order mark,
+	// which YAML does not count as a column.
+	return &File{Name: name, Dir: filepath.Dir(name), Source: p.src, Root: root}, p.ds
 }
 
 type parser struct {
@@ -127,15 +135,25 @@ func lineStarts(src []byte) []int {
 
 // at returns the range of one character at a byte offset.
 func (p *parser) at(off int) diag.Range {
-	line := 0
-	for line+1 < len(p.lines) && p.lines[line+1] <= off {
-		line++
-	}
+	off = max(0, min(off, len(p.src)))
+	line := sort.Search(len(p.lines), func(i int) bool { return p.lines[i] > off }) - 1
 	col := utf8.RuneCount(p.src[p.lines[line]:off]) + 1
 	pos := diag.Pos{Line: line + 1, Column: col, Byte: off}
 	end := pos
 	end.Column++
 	return diag.Range{Filename: p.name, Start: pos, End: end}
+}
+
+// line returns line n (1-based) without its line ending.
+func (p *parser) line(n int) []byte {
+	if n < 1 || n > len(p.lines) {
+		return nil
+	}
+	end := len(p.src)
+	if n < len(p.lines) {
+		end = p.lines[n] - 1
+	}
+	return bytes.TrimSuffix(p.src[p.lines[n-1]:end], []byte("\r"))
 }
 
 func (p *parser) fileRange() diag.Range { return diag.Range{Filename: p.name} }
@@ -152,48 +170,59 @@ func (p *parser) parse() *Value {
 		p.ds.Errorf(p.fileRange(), "start with `version: 1`, or run 'nix2gpu init' to write a commented example", "file is empty")
 		return nil
 	}
-	p.checkTabs()
-	if p.ds.HasErrors() {
-		return nil
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(p.src))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
+	doc, err := decodeOne(p.src)
+	if err != nil {
 		p.yamlError(err)
 		return nil
 	}
-	var second yaml.Node
-	if err := dec.Decode(&second); err == nil {
-		r := p.nodeRange(&second)
-		if second.Kind == yaml.DocumentNode && len(second.Content) > 0 {
-			r = p.nodeRange(second.Content[0])
-		}
-		if r.Start.Line > 1 {
-			// Point at the `---` that starts the second document.
-			if i := bytes.LastIndex(p.src[:p.lines[min(r.Start.Line-1, len(p.lines)-1)]], []byte("---")); i >= 0 {
-				r = p.at(i)
-			}
-		}
-		p.ds.Errorf(r, "keep one document per file; remove the `---` separator", "file holds more than one YAML document")
-		return nil
-	} else if !errors.Is(err, io.EOF) {
-		p.yamlError(err)
-		return nil
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+	if doc == nil || len(doc.Content) == 0 {
 		p.ds.Errorf(p.fileRange(), "start with `version: 1`", "file is empty")
 		return nil
 	}
 	top := doc.Content[0]
 	if top.Kind != yaml.MappingNode {
-		p.ds.Errorf(p.nodeRange(top), "the file must be a map of settings, starting with `version: 1`", "top level is a %s, not a map", describeNode(top))
+		p.ds.Errorf(p.nodeRange(top), "the file must be a map of settings, starting with `version: 1`", "top level is %s, not a map", describeNode(top))
 		return nil
 	}
 	return p.convert(top, 0, map[*yaml.Node]bool{})
 }
 
-// checkBytes rejects invalid UTF-8 and NUL bytes, pointing at the first.
+// errSecondDocument is decodeOne's answer to a file holding more than one
+// YAML document.
+type errSecondDocument struct{ node *yaml.Node }
+
+func (errSecondDocument) Error() string { return "more than one document" }
+
+// decodeOne decodes the single document of src. A second document is an
+// errSecondDocument; a syntax error anywhere is returned as yaml.v3 reports
+// it.
+func decodeOne(src []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		return nil, errSecondDocument{&second}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return &doc, nil
+}
+
+// checkBytes rejects what is not UTF-8 text: NUL bytes, invalid UTF-8,
+// UTF-16, and carriage returns that are not part of CRLF (YAML would count
+// them as line breaks, editors and this reader do not). A UTF-8 byte order
+// mark is dropped with a warning.
 func (p *parser) checkBytes() bool {
+	if bytes.HasPrefix(p.src, []byte("\xff\xfe")) || bytes.HasPrefix(p.src, []byte("\xfe\xff")) {
+		p.ds.Errorf(p.at(0), "save the file as UTF-8", "file is UTF-16 encoded")
+		return false
+	}
 	ok := true
 	if i := bytes.IndexByte(p.src, 0); i >= 0 {
 		p.ds.Errorf(p.at(i), "the file must be UTF-8 text; remove the NUL byte", "file contains a NUL byte")
@@ -207,32 +236,19 @@ func (p *parser) checkBytes() bool {
 		}
 		i += size
 	}
-	if bytes.HasPrefix(p.src, []byte("\xef\xbb\xbf")) {
-		p.ds.Warnf(p.at(0), "save the file as UTF-8 without a byte order mark", "file starts with a UTF-8 byte order mark")
-	}
-	return ok
-}
-
-// checkTabs reports tabs used for indentation, which YAML forbids and
-// yaml.v3 reports with a cryptic message.
-func (p *parser) checkTabs() {
-	for i, start := range p.lines {
-		line := p.src[start:]
-		if j := bytes.IndexByte(line, '\n'); j >= 0 {
-			line = line[:j]
-		}
-		for j, b := range line {
-			if b == ' ' {
-				continue
-			}
-			if b == '\t' {
-				r := p.at(start + j)
-				r.Start.Line = i + 1
-				p.ds.Errorf(r, "indent with spaces; YAML does not allow tabs for indentation", "tab character in indentation")
-			}
+	for i, b := range p.src {
+		if b == '\r' && (i+1 == len(p.src) || p.src[i+1] != '\n') {
+			p.ds.Errorf(p.at(i), "save the file with LF or CRLF line endings", "carriage return without a line feed")
+			ok = false
 			break
 		}
 	}
+	if ok && bytes.HasPrefix(p.src, []byte("\xef\xbb\xbf")) {
+		p.ds.Warnf(p.at(0), "save the file as UTF-8 without a byte order mark", "file starts with a UTF-8 byte order mark")
+		p.src = p.src[3:]
+		p.lines = lineStarts(p.src)
+	}
+	return ok
 }
 
 // stripComments blanks out full-line comments so a file of only comments
@@ -252,31 +268,258 @@ func stripComments(src []byte) []byte {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// yamlError turns a yaml.v3 syntax error into a diagnostic on its line.
+// yamlError turns a yaml.v3 error into a diagnostic. yaml.v3 reports the
+// line of the enclosing construct rather than of the problem (and no line
+// at all on line 1), so the line is found again by parsing growing
+// prefixes of the file: the first prefix that fails the same way ends on
+// the offending line. The column comes from what the message is about.
 func (p *parser) yamlError(err error) {
-	msg := err.Error()
-	r := p.fileRange()
+	var sd errSecondDocument
+	if errors.As(err, &sd) {
+		p.ds.Errorf(p.secondDocument(sd.node), "keep one document per file; remove the `---` separator and what follows, or merge the documents", "file holds more than one YAML document")
+		return
+	}
+	msg, reported := splitYAMLError(err)
+	line := p.findErrorLine(msg, reported)
+	if line < 1 {
+		line = 1
+	}
+	if off, ok := p.tabInIndentation(line, msg); ok {
+		p.ds.Errorf(p.at(off), "indent with spaces; YAML does not allow tabs in indentation", "tab character in indentation")
+		return
+	}
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		name = strings.TrimSuffix(name, "' referenced")
+		if off, found := p.findAlias(name); found {
+			r := p.at(off)
+			r.End.Column = r.Start.Column + utf8.RuneCountInString(name) + 1
+			p.ds.Errorf(r, "define the anchor (&"+name+") before using it, or write the value out", "alias *%s refers to an anchor that is not defined before it", name)
+			return
+		}
+	}
+	start := p.lines[line-1]
+	r := p.at(start + errorColumn(p.line(line), msg))
+	p.ds.Errorf(r, yamlHint(msg), "YAML syntax error: %s", msg)
+}
+
+func splitYAMLError(err error) (msg string, line int) {
+	msg = err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		if n >= 1 && n <= len(p.lines) {
-			r = p.at(p.lines[n-1])
-			// Point at the first non-blank character of the line.
-			for off := p.lines[n-1]; off < len(p.src) && (p.src[off] == ' '); off++ {
-				r = p.at(off + 1)
+		line, _ = strconv.Atoi(m[1])
+		return m[2], line
+	}
+	return strings.TrimPrefix(msg, "yaml: "), 0
+}
+
+// maxRelocateBytes bounds the work of findErrorLine, so that a syntax
+// error near the end of a huge file costs little.
+const maxRelocateBytes = 4 << 20
+
+func (p *parser) findErrorLine(msg string, reported int) int {
+	budget := maxRelocateBytes
+	for k := 1; k <= len(p.lines); k++ {
+		end := len(p.src)
+		if k < len(p.lines) {
+			end = p.lines[k]
+		}
+		if budget -= end; budget < 0 {
+			break
+		}
+		if _, err := decodeOne(p.src[:end]); err != nil {
+			if m, _ := splitYAMLError(err); m == msg {
+				return k
 			}
 		}
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	p.ds.Errorf(r, "check the indentation and quoting on this line and the one before it", "YAML syntax error: %s", msg)
+	if reported > len(p.lines) {
+		reported = len(p.lines)
+	}
+	return reported
+}
+
+// tabInIndentation finds a tab in the leading whitespace of line, or of an
+// earlier line when yaml.v3 complained about a tab.
+func (p *parser) tabInIndentation(line int, msg string) (int, bool) {
+	lead := func(n int) (int, bool) {
+		for j, b := range p.line(n) {
+			switch b {
+			case ' ':
+				continue
+			case '\t':
+				return p.lines[n-1] + j, true
+			}
+			return 0, false
+		}
+		return 0, false
+	}
+	if off, ok := lead(line); ok {
+		return off, true
+	}
+	if strings.Contains(msg, "tab character") {
+		for n := line; n >= 1; n-- {
+			if off, ok := lead(n); ok {
+				return off, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// findAlias returns the offset of the first `*name` alias token.
+func (p *parser) findAlias(name string) (int, bool) {
+	tok := []byte("*" + name)
+	for i := 0; i < len(p.src); {
+		j := bytes.Index(p.src[i:], tok)
+		if j < 0 {
+			return 0, false
+		}
+		off := i + j
+		after := off + len(tok)
+		startOK := off == 0 || bytes.IndexByte([]byte(" \t[{,:-\n"), p.src[off-1]) >= 0
+		endOK := after == len(p.src) || bytes.IndexByte([]byte(" \t]},\r\n"), p.src[after]) >= 0
+		if startOK && endOK {
+			return off, true
+		}
+		i = off + 1
+	}
+	return 0, false
+}
+
+// errorColumn guesses the byte offset within line that a yaml.v3 message
+// is about, falling back to the first non-blank character.
+func errorColumn(line []byte, msg string) int {
+	first := len(line) - len(bytes.TrimLeft(line, " \t"))
+	if first == len(line) {
+		first = 0
+	}
+	switch {
+	case strings.HasPrefix(msg, "mapping values are not allowed"):
+		// The second `key: value` separator on the line is the offender.
+		if seps := mappingSeparators(line); len(seps) >= 2 {
+			return seps[1]
+		}
+	case strings.HasPrefix(msg, "found character that cannot start any token"):
+		for i := first; i < len(line); i++ {
+			if bytes.IndexByte([]byte("@`%"), line[i]) >= 0 && (i == first || bytes.IndexByte([]byte(" [{,"), line[i-1]) >= 0) {
+				return i
+			}
+		}
+	case strings.HasPrefix(msg, "found unexpected end of stream"), strings.HasPrefix(msg, "found unknown escape character"),
+		strings.Contains(msg, "did not find expected hexdecimal number"):
+		if i := bytes.IndexAny(line, `"'`); i >= 0 {
+			if strings.HasPrefix(msg, "found unknown escape") {
+				if j := bytes.IndexByte(line[i:], '\\'); j >= 0 {
+					return i + j
+				}
+			}
+			return i
+		}
+	case strings.HasPrefix(msg, "did not find expected node content"):
+		if i := bytes.LastIndexAny(line, "[{"); i >= 0 {
+			return i
+		}
+	case strings.HasPrefix(msg, "did not find expected ',' or ']'"):
+		if i := bytes.LastIndexByte(line, '['); i >= 0 {
+			return i
+		}
+	case strings.HasPrefix(msg, "did not find expected ',' or '}'"):
+		if i := bytes.LastIndexByte(line, '{'); i >= 0 {
+			return i
+		}
+	}
+	return first
+}
+
+// mappingSeparators returns the offsets of `: ` (or a final `:`) outside
+// quotes and before any comment.
+func mappingSeparators(line []byte) []int {
+	var out []int
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		b := line[i]
+		switch {
+		case quote != 0:
+			if b == quote {
+				quote = 0
+			}
+		case b == '"' || b == '\'':
+			if i == 0 || bytes.IndexByte([]byte(" [{,:"), line[i-1]) >= 0 {
+				quote = b
+			}
+		case b == '#' && (i == 0 || line[i-1] == ' '):
+			return out
+		case b == ':' && (i+1 == len(line) || line[i+1] == ' ' || line[i+1] == '\t'):
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func yamlHint(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "mapping values are not allowed"):
+		return "a value containing \": \" must be quoted, or the line is indented too far"
+	case strings.HasPrefix(msg, "found unexpected end of stream"):
+		return "close the quoted string that starts here"
+	case strings.HasPrefix(msg, "did not find expected ',' or ']'"):
+		return "close the [ list ] that starts here, and separate its items with commas"
+	case strings.HasPrefix(msg, "did not find expected ',' or '}'"):
+		return "close the { map } that starts here, and separate its entries with commas"
+	case strings.HasPrefix(msg, "found character that cannot start any token"):
+		return "quote values that start with @, ` or %"
+	case strings.HasPrefix(msg, "did not find expected key"):
+		return "this line is not indented like the keys around it; align it with its siblings"
+	case strings.HasPrefix(msg, "could not find expected ':'"):
+		return "write `key: value`; quote a value that runs over several lines"
+	case strings.HasPrefix(msg, "found unknown escape character"):
+		return "in double quotes write \\\\ for a backslash, or use single quotes"
+	}
+	return "check the indentation and quoting on this line and the one before it"
+}
+
+// secondDocument finds the `---` that starts the second document.
+func (p *parser) secondDocument(second *yaml.Node) diag.Range {
+	var markers []int
+	leading, content := false, false
+	for n := 1; n <= len(p.lines); n++ {
+		l := p.line(n)
+		isMarker := bytes.HasPrefix(l, []byte("---")) && (len(l) == 3 || l[3] == ' ' || l[3] == '\t')
+		if isMarker {
+			if !content && len(markers) == 0 {
+				leading = true
+			}
+			markers = append(markers, n)
+			content = true
+			continue
+		}
+		t := bytes.TrimSpace(l)
+		if len(t) > 0 && t[0] != '#' && t[0] != '%' {
+			content = true
+		}
+	}
+	idx := 0
+	if leading {
+		idx = 1
+	}
+	if idx < len(markers) {
+		r := p.at(p.lines[markers[idx]-1])
+		r.End.Column = r.Start.Column + 3
+		return r
+	}
+	if second != nil && len(second.Content) > 0 {
+		return p.nodeRange(second.Content[0])
+	}
+	return p.at(0)
 }
 
 // nodeRange is the range of a yaml node's token: its start, and its end
 // when the token fits on one line.
 func (p *parser) nodeRange(n *yaml.Node) diag.Range {
-	if n.Line < 1 || n.Line > len(p.lines) {
-		return p.fileRange()
+	if n.Line < 1 {
+		return p.at(0)
+	}
+	if n.Line > len(p.lines) {
+		return p.at(len(p.src))
 	}
 	lineStart := p.lines[n.Line-1]
 	lineEnd := len(p.src)
@@ -302,9 +545,32 @@ func (p *parser) nodeRange(n *yaml.Node) diag.Range {
 	return diag.Range{Filename: p.name, Start: start, End: end}
 }
 
-// tokenWidth measures, in runes, the scalar token at the start of rest.
+// tokenWidth measures, in runes, the scalar token at the start of rest,
+// including its tag and anchor when they come first.
 func tokenWidth(rest []byte, n *yaml.Node) int {
 	s := string(bytes.TrimRight(rest, "\r"))
+	prefix := 0
+	// Skip `!tag ` and `&anchor ` properties in front of the value.
+	for len(s) > 0 && (s[0] == '!' || s[0] == '&') && n.Kind != yaml.AliasNode {
+		i := strings.IndexAny(s, " \t")
+		if i < 0 {
+			return 0
+		}
+		j := i
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		prefix += utf8.RuneCountInString(s[:j])
+		s = s[j:]
+	}
+	w := valueWidth(s, n)
+	if w == 0 {
+		return 0
+	}
+	return prefix + w
+}
+
+func valueWidth(s string, n *yaml.Node) int {
 	switch {
 	case n.Kind == yaml.AliasNode:
 		return utf8.RuneCountInString("*" + n.Value)
@@ -331,19 +597,23 @@ func tokenWidth(rest []byte, n *yaml.Node) int {
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
 		return 1
 	default:
-		tag := ""
-		if n.Tag != "" && !strings.HasPrefix(n.Tag, "!!") && strings.HasPrefix(s, n.Tag) {
-			tag = n.Tag
-			s = strings.TrimLeft(s[len(tag):], " ")
-		}
-		if strings.HasPrefix(s, n.Value) && !strings.Contains(n.Value, "\n") {
+		if n.Value != "" && strings.HasPrefix(s, n.Value) && !strings.Contains(n.Value, "\n") {
 			return utf8.RuneCountInString(n.Value)
 		}
 	}
 	return 0
 }
 
+// describeNode names the kind of a node with its article: "a list".
 func describeNode(n *yaml.Node) string {
+	k := nodeKind(n)
+	if k == "alias" {
+		return "an alias"
+	}
+	return "a " + k
+}
+
+func nodeKind(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		return "list"
@@ -406,7 +676,7 @@ func (p *parser) convert(n *yaml.Node, depth int, active map[*yaml.Node]bool) *V
 				continue
 			}
 			if kn.Kind != yaml.ScalarNode {
-				p.ds.Errorf(kr, "use a plain string as the key", "map key is a %s, not a string", describeNode(kn))
+				p.ds.Errorf(kr, "use a plain string as the key", "map key is %s, not a string", describeNode(kn))
 				continue
 			}
 			key := kn.Value
@@ -437,7 +707,7 @@ func (p *parser) convert(n *yaml.Node, depth int, active map[*yaml.Node]bool) *V
 
 func (p *parser) badTag(n *yaml.Node, r diag.Range) {
 	if n.Tag == NixTag {
-		p.ds.Errorf(r, "!nix applies to a string holding a Nix expression, e.g. `!nix \"{ pkgs, ... }: { }\"`", "!nix tag on a %s", describeNode(n))
+		p.ds.Errorf(r, "!nix applies to a string holding a Nix expression, e.g. `!nix \"{ pkgs, ... }: { }\"`", "!nix tag on %s", describeNode(n))
 		return
 	}
 	p.ds.Errorf(r, "remove the tag; the only tag nix2gpu knows is !nix (raw Nix code)", "unknown YAML tag %q", n.Tag)
@@ -470,12 +740,16 @@ func (p *parser) scalar(n *yaml.Node, r diag.Range) *Value {
 	case "!!int":
 		v.Kind = Int
 		if err := n.Decode(&v.Int); err != nil {
-			p.ds.Errorf(r, "use a smaller number", "integer %s is out of range", n.Value)
+			if looksNumeric(n.Value) {
+				p.ds.Errorf(r, "use a number between -9223372036854775808 and 9223372036854775807, or quote it", "integer %s is out of range", n.Value)
+			} else {
+				p.ds.Errorf(r, "remove the !!int tag or write a whole number", "invalid integer %q", n.Value)
+			}
 		}
 	case "!!float":
 		v.Kind = Float
 		if err := n.Decode(&v.Float); err != nil {
-			p.ds.Errorf(r, "", "invalid number %q", n.Value)
+			p.ds.Errorf(r, "remove the !!float tag or write a number", "invalid number %q", n.Value)
 		}
 	case "!!str":
 		v.Kind = String
@@ -487,4 +761,20 @@ func (p *parser) scalar(n *yaml.Node, r diag.Range) *Value {
 		v.Kind = String
 	}
 	return v
+}
+
+// looksNumeric reports whether s is written like an integer (so a failed
+// decode means it overflowed).
+func looksNumeric(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	s = strings.ReplaceAll(s, "_", "")
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
