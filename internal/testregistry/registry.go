@@ -1,0 +1,249 @@
+// Package testregistry runs a real registry, the Debian docker-registry
+// (CNCF distribution), on 127.0.0.1 for tests, with its storage in a
+// temporary directory that survives a restart.
+package testregistry
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Binary is the registry program the tests run.
+const Binary = "docker-registry"
+
+// startTimeout bounds how long Start waits for the registry to listen.
+const startTimeout = 30 * time.Second
+
+// Registry is one running registry process.
+type Registry struct {
+	// Host is "127.0.0.1:PORT", the registry part of image references.
+	Host string
+	// Root is the storage directory.
+	Root string
+
+	t      testing.TB
+	config string
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when the process has exited and its output is read
+
+	mu       sync.Mutex
+	requests []Request
+	log      strings.Builder
+}
+
+// Request is one line of the registry's access log.
+type Request struct {
+	Method, Path string
+	Status       int
+}
+
+// Start runs a registry on a free port of 127.0.0.1 and stops it when the
+// test ends. The test is skipped when docker-registry is not installed.
+func Start(t testing.TB) *Registry {
+	t.Helper()
+	bin, err := exec.LookPath(Binary)
+	if err != nil {
+		t.Skipf("%s is not installed (Debian package docker-registry); CI installs it", Binary)
+	}
+	dir := t.TempDir()
+	r := &Registry{t: t, Root: filepath.Join(dir, "storage"), Host: freeAddr(t)}
+	r.config = filepath.Join(dir, "config.yml")
+	cfg := fmt.Sprintf(`version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+  secret: nix2gpu-test-secret
+`, r.Root, r.Host)
+	if err := os.WriteFile(r.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.start(bin)
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// freeAddr finds a port nobody listens on. The registry binds it a moment
+// later; on a test machine nothing else races for it.
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+var listening = regexp.MustCompile(`msg="listening on `)
+
+func (r *Registry) start(bin string) {
+	r.t.Helper()
+	cmd := exec.Command(bin, "serve", r.config)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		r.t.Fatalf("starting %s: %v", bin, err)
+	}
+	r.cmd = cmd
+	r.done = make(chan struct{})
+	ready := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); r.readAccessLog(stdout) }()
+	go func() { defer wg.Done(); r.readLog(stderr, ready) }()
+	go func() {
+		wg.Wait()
+		cmd.Wait()
+		close(r.done)
+	}()
+
+	// The registry logs "listening on" once its socket is bound; from then
+	// on connections queue until it serves them, so no polling is needed
+	// to know it is up. The timeout only bounds a registry that never
+	// starts (a bad config, a port taken).
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	select {
+	case <-ready:
+	case <-r.done:
+		r.t.Fatalf("%s exited before listening:\n%s", bin, r.Log())
+	case <-ctx.Done():
+		r.Stop()
+		r.t.Fatalf("%s did not listen within %v:\n%s", bin, startTimeout, r.Log())
+	}
+	if err := r.ping(ctx); err != nil {
+		r.Stop()
+		r.t.Fatalf("registry not answering: %v\n%s", err, r.Log())
+	}
+}
+
+func (r *Registry) ping(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.Host+"/v2/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /v2/: %s", resp.Status)
+	}
+	return nil
+}
+
+func (r *Registry) readLog(rd io.Reader, ready chan<- struct{}) {
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(nil, 1<<20)
+	signalled := false
+	for sc.Scan() {
+		line := sc.Text()
+		r.mu.Lock()
+		r.log.WriteString(line)
+		r.log.WriteByte('\n')
+		r.mu.Unlock()
+		if !signalled && listening.MatchString(line) {
+			close(ready)
+			signalled = true
+		}
+	}
+	io.Copy(io.Discard, rd)
+}
+
+// accessLine matches the combined log format the registry writes to stdout:
+// 127.0.0.1 - - [date] "PUT /v2/x/blobs/uploads/…?digest=… HTTP/1.1" 201 0 "" "agent"
+var accessLine = regexp.MustCompile(`"([A-Z]+) (\S+) HTTP/[0-9.]+" ([0-9]{3}) `)
+
+func (r *Registry) readAccessLog(rd io.Reader) {
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		m := accessLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		status, _ := strconv.Atoi(m[3])
+		r.mu.Lock()
+		r.requests = append(r.requests, Request{Method: m[1], Path: m[2], Status: status})
+		r.mu.Unlock()
+	}
+	io.Copy(io.Discard, rd)
+}
+
+// Requests returns the requests the registry has logged so far. The access
+// log is written after each response, so a request whose response the
+// client has seen may still be missing; call Stop first for a complete list.
+func (r *Registry) Requests() []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Request(nil), r.requests...)
+}
+
+// BlobUploads counts completed blob uploads (PUT …/blobs/uploads/…?digest=
+// answered 201) in reqs.
+func BlobUploads(reqs []Request) int {
+	n := 0
+	for _, q := range reqs {
+		if q.Method == http.MethodPut && strings.Contains(q.Path, "/blobs/uploads/") && strings.Contains(q.Path, "digest=") && q.Status == http.StatusCreated {
+			n++
+		}
+	}
+	return n
+}
+
+// Log returns what the registry wrote to stderr.
+func (r *Registry) Log() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.log.String()
+}
+
+// Stop kills the registry at once, as a crash or a pulled cable would, and
+// waits for it to exit. Stopping a stopped registry does nothing.
+func (r *Registry) Stop() {
+	if r.cmd == nil {
+		return
+	}
+	r.cmd.Process.Kill()
+	<-r.done
+	r.cmd = nil
+}
+
+// Restart starts the registry again on the same address and storage.
+func (r *Registry) Restart() {
+	r.t.Helper()
+	r.Stop()
+	bin, err := exec.LookPath(Binary)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.start(bin)
+}

@@ -1,0 +1,220 @@
+// Package push uploads an image to registries with go-containerregistry:
+// blobs in parallel and streamed from their source, blobs the registry
+// already holds skipped, transient failures retried with backoff, and
+// credentials taken from the user's Docker configuration. It never prints;
+// callers watch Events.
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Defaults for Options' zero values.
+const (
+	DefaultJobs     = 4
+	DefaultAttempts = 4
+	DefaultBackoff  = time.Second
+)
+
+// Options tune a push. The zero value is ready to use.
+type Options struct {
+	// Jobs bounds how many blobs upload at once.
+	Jobs int
+	// Attempts bounds how often one request or one blob upload is tried
+	// before the registry counts as unreachable.
+	Attempts int
+	// Backoff is the wait before the first retry; each later wait is three
+	// times longer.
+	Backoff time.Duration
+	// Keychain finds credentials; nil means the Docker config file and its
+	// credential helpers (authn.DefaultKeychain).
+	Keychain authn.Keychain
+	// Transport is the HTTP transport; nil means remote.DefaultTransport.
+	Transport http.RoundTripper
+	// UserAgent is added to requests when not empty.
+	UserAgent string
+	// Progress, when not nil, is called for every event. It may be called
+	// from several goroutines at once, but never twice at once for the same
+	// blob.
+	Progress func(Event)
+}
+
+// EventKind says what happened to a blob or manifest.
+type EventKind int
+
+const (
+	// BlobSkipped: the registry already had the blob (or mounted it from
+	// another repository), nothing was uploaded.
+	BlobSkipped EventKind = iota
+	// BlobUploaded: the blob was uploaded and committed.
+	BlobUploaded
+	// Retrying: a request failed in a way worth retrying (Event.Err).
+	Retrying
+	// ManifestPushed: the manifest was stored under Event.Ref.
+	ManifestPushed
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case BlobSkipped:
+		return "skipped"
+	case BlobUploaded:
+		return "uploaded"
+	case Retrying:
+		return "retrying"
+	case ManifestPushed:
+		return "pushed"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event is one step of a push.
+type Event struct {
+	Kind EventKind
+	// Ref is the reference being pushed, as given.
+	Ref string
+	// Digest is the blob's or manifest's digest.
+	Digest v1.Hash
+	// Size is the blob's size in bytes, when known.
+	Size int64
+	// Err is the failure being retried.
+	Err error
+}
+
+// Result is what one reference's push did.
+type Result struct {
+	Ref string
+	// Digest is the manifest digest: Ref@Digest names exactly what was pushed.
+	Digest v1.Hash
+	// Uploaded and Skipped count blobs (layers and config).
+	Uploaded, Skipped int
+	// UploadedBytes is the size of the uploaded blobs.
+	UploadedBytes int64
+}
+
+// Push uploads img to every reference in refs, one after another, and
+// returns a result for each reference that succeeded. A reference that
+// fails does not stop the others; the error joins every failure, each
+// wrapped with its reference. Unreachable registries are *UnreachableError.
+func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Result, error) {
+	var results []Result
+	var errs []error
+	for _, r := range refs {
+		res, err := pushOne(ctx, img, r, opts)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pushing %s: %w", r, err))
+			continue
+		}
+		results = append(results, res)
+	}
+	return results, errors.Join(errs...)
+}
+
+func pushOne(ctx context.Context, img v1.Image, ref string, opts Options) (Result, error) {
+	tag, err := name.ParseReference(ref)
+	if err != nil {
+		return Result{}, fmt.Errorf("bad reference: %w", err)
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return Result{}, fmt.Errorf("reading image: %w", err)
+	}
+	sizes, err := blobSizes(img)
+	if err != nil {
+		return Result{}, fmt.Errorf("reading image: %w", err)
+	}
+
+	res := Result{Ref: ref, Digest: digest}
+	emit := func(e Event) {
+		e.Ref = ref
+		if e.Kind == BlobSkipped || e.Kind == BlobUploaded {
+			e.Size = sizes[e.Digest]
+		}
+		if opts.Progress != nil {
+			opts.Progress(e)
+		}
+	}
+	obs := newObserver(transportOf(opts), func(e Event) {
+		// Only this image's blobs count; the observer also sees the
+		// manifest existence check and other requests.
+		if _, ok := sizes[e.Digest]; !ok && e.Kind != ManifestPushed {
+			return
+		}
+		emit(e)
+	})
+
+	if err := remote.Write(tag, img, remoteOptions(ctx, opts, obs, emit)...); err != nil {
+		return Result{}, classify(tag.Context().RegistryStr(), err)
+	}
+	res.Uploaded, res.Skipped, res.UploadedBytes = obs.counts(sizes)
+	return res, nil
+}
+
+func transportOf(opts Options) http.RoundTripper {
+	if opts.Transport != nil {
+		return opts.Transport
+	}
+	return remote.DefaultTransport
+}
+
+func remoteOptions(ctx context.Context, opts Options, rt http.RoundTripper, emit func(Event)) []remote.Option {
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = DefaultJobs
+	}
+	attempts := opts.Attempts
+	if attempts <= 0 {
+		attempts = DefaultAttempts
+	}
+	backoff := opts.Backoff
+	if backoff <= 0 {
+		backoff = DefaultBackoff
+	}
+	kc := opts.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	o := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithTransport(rt),
+		remote.WithAuthFromKeychain(kc),
+		remote.WithJobs(jobs),
+		remote.WithRetryBackoff(remote.Backoff{Duration: backoff, Factor: 3, Jitter: 0.1, Steps: attempts}),
+		remote.WithRetryStatusCodes(http.StatusRequestTimeout, http.StatusTooManyRequests,
+			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout),
+		remote.WithRetryPredicate(func(err error) bool {
+			if ctx.Err() != nil || !retryable(err) {
+				return false
+			}
+			emit(Event{Kind: Retrying, Err: err})
+			return true
+		}),
+	}
+	if opts.UserAgent != "" {
+		o = append(o, remote.WithUserAgent(opts.UserAgent))
+	}
+	return o
+}
+
+// blobSizes maps the digest of every blob of img (config and layers) to
+// its size, from the manifest alone, without reading any layer.
+func blobSizes(img v1.Image) (map[v1.Hash]int64, error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	sizes := map[v1.Hash]int64{m.Config.Digest: m.Config.Size}
+	for _, l := range m.Layers {
+		sizes[l.Digest] = l.Size
+	}
+	return sizes, nil
+}
