@@ -1,11 +1,344 @@
 package cli
 
-import "github.com/urfave/cli/v2"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+	"github.com/urfave/cli/v2"
+
+	"github.com/nix2gpu/nix2gpu/diag"
+	"github.com/nix2gpu/nix2gpu/image"
+	"github.com/nix2gpu/nix2gpu/verify"
+)
+
+// verifyFlags are shared by `verify` and `verify image`.
+func verifyFlags() []cli.Flag {
+	return append(OutputFlags(),
+		&cli.StringSliceFlag{Name: "host", Usage: "host profile JSON (from `verify host --format json`); repeat for a fleet"},
+		&cli.StringFlag{Name: "config", Usage: "compiled imageConfig JSON to compare the image with"},
+	)
+}
 
 func verifyCommand(env *Env) *cli.Command {
 	return &cli.Command{
-		Name:   "verify",
-		Usage:  "check images and the GPU host against each other",
-		Action: notYet("verify"),
+		Name:      "verify",
+		Usage:     "check images and the GPU host against each other",
+		ArgsUsage: "[CONTAINER...]",
+		Description: `Without a subcommand, verifies the built image of each container (the
+result-<container> link 'nix2gpu build' leaves) and, against this host's
+GPUs or the --host profiles, gives a compatibility verdict per GPU.
+
+Exit codes: 0 compatible, 1 findings or incompatible, 2 usage,
+3 no GPU driver or image unreachable.
+
+Examples:
+   nix2gpu verify image ./result --host hosts/a100.json --host hosts/l4.json
+   nix2gpu verify host --format json > hosts/$(hostname).json
+   nix2gpu verify comfyui`,
+		Flags: verifyFlags(),
+		Subcommands: []*cli.Command{
+			verifyImageCommand(env),
+			verifyHostCommand(env),
+		},
+		Action: func(c *cli.Context) error { return runVerifyContainers(c, env) },
+	}
+}
+
+func verifyImageCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "image",
+		Usage:     "static checks of an image, and the verdict against --host profiles",
+		ArgsUsage: "REF|PATH",
+		Description: `REF|PATH is a registry reference, an OCI layout directory, a docker-archive
+tarball, or the nix2container image JSON that 'nix build' produces (a
+result link). Prefix with docker://, oci:, docker-archive: or
+nix2container: to force the kind.`,
+		Flags: verifyFlags(),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return exitf(ExitUsage, "verify image takes exactly one image reference or path")
+			}
+			return runVerifyImages(c, env, []namedRef{{Name: c.Args().First(), Ref: c.Args().First()}}, false)
+		},
+	}
+}
+
+func verifyHostCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:  "host",
+		Usage: "driver, CUDA driver version, GPUs and the NVIDIA container runtime of this host",
+		Description: `Prints a host profile. With --format json, the output is the file
+--host reads: record one per production host type.
+Exits 3 when no NVIDIA driver can be used.`,
+		Flags: OutputFlags(),
+		Action: func(c *cli.Context) error {
+			out, err := outputOf(c, env)
+			if err != nil {
+				return err
+			}
+			h, err := probeHost(env)
+			if err != nil {
+				return exitf(ExitEnv, "%v", err)
+			}
+			if out.Format == diag.FormatJSON {
+				return writeJSON(env.Stdout, h)
+			}
+			writeHostText(env.Stdout, h)
+			return nil
+		},
+	}
+}
+
+// probeHost reads this host through NVML. NIX2GPU_NVML_LIBRARY points at
+// a specific libnvidia-ml.so (tests use a missing path to get the no-driver
+// answer on any machine).
+func probeHost(env *Env) (*verify.Host, error) {
+	var opts []nvml.LibraryOption
+	if env.Getenv != nil {
+		if p := env.Getenv("NIX2GPU_NVML_LIBRARY"); p != "" {
+			opts = append(opts, nvml.WithLibraryPath(p))
+		}
+	}
+	h, err := verify.ProbeGPUs(nvml.New(opts...))
+	if err != nil {
+		var nd *verify.NoDriverError
+		if errors.As(err, &nd) {
+			return nil, fmt.Errorf("%v; `verify host` needs the NVIDIA driver; on a machine without one, check images against a recorded profile with --host FILE", err)
+		}
+		return nil, err
+	}
+	h.Name, _ = os.Hostname()
+	h.Runtime = verify.DefaultRuntimeProbe().Probe()
+	return h, nil
+}
+
+func writeHostText(w io.Writer, h *verify.Host) {
+	fmt.Fprintf(w, "driver %s, CUDA %s\n", h.DriverVersion, h.CUDAVersion)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "GPU\tNAME\tBRAND\tCC\tMEMORY\tUUID")
+	for _, g := range h.GPUs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d MiB\t%s\n", g.Index, g.Name, g.Brand, g.ComputeCapability, g.MemoryMiB, g.UUID)
+	}
+	tw.Flush()
+	if len(h.GPUs) == 0 {
+		fmt.Fprintln(w, "no GPU visible")
+	}
+	if r := h.Runtime; r != nil {
+		fmt.Fprintf(w, "nvidia-container-runtime: %s\n", orNone(r.ContainerRuntime))
+		fmt.Fprintf(w, "nvidia-ctk: %s\n", orNone(r.CTK))
+		fmt.Fprintf(w, "CDI specs: %s\n", orNone(strings.Join(r.CDISpecs, ", ")))
+		fmt.Fprintf(w, "docker runtimes: %s\n", orNone(strings.Join(r.DockerRuntimes, ", ")))
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "not found"
+	}
+	return s
+}
+
+type namedRef struct{ Name, Ref string }
+
+// runVerifyContainers finds each container's built image (the
+// result-<container> links `nix2gpu build` leaves) and verifies it against
+// this host or the --host profiles.
+func runVerifyContainers(c *cli.Context, env *Env) error {
+	names := c.Args().Slice()
+	var refs []namedRef
+	if len(names) == 0 {
+		matches, _ := filepath.Glob(filepath.Join(env.Dir, "result-*"))
+		sort.Strings(matches)
+		for _, m := range matches {
+			refs = append(refs, namedRef{Name: strings.TrimPrefix(filepath.Base(m), "result-"), Ref: m})
+		}
+		if len(refs) == 0 {
+			return exitf(ExitEnv, "no built images found (no result-<container> links in %s): run `nix2gpu build` first, or use `nix2gpu verify image REF`", displayDir(env.Dir))
+		}
+	}
+	var missing []string
+	for _, n := range names {
+		p := filepath.Join(env.Dir, "result-"+n)
+		if _, err := os.Stat(p); err != nil {
+			missing = append(missing, n)
+			continue
+		}
+		refs = append(refs, namedRef{Name: n, Ref: p})
+	}
+	if len(missing) > 0 {
+		return exitf(ExitEnv, "no built image for %s (looked for result-%s): run `nix2gpu build %s` first",
+			strings.Join(missing, ", "), strings.Join(missing, ", result-"), strings.Join(missing, " "))
+	}
+	return runVerifyImages(c, env, refs, true)
+}
+
+func displayDir(d string) string {
+	if d == "" {
+		return "the current directory"
+	}
+	return d
+}
+
+// verifyResult is one image's report and its verdicts, for output.
+type verifyResult struct {
+	Name     string           `json:"name"`
+	Report   *verify.Report   `json:"report"`
+	Verdicts []verify.Verdict `json:"verdicts,omitempty"`
+}
+
+func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) error {
+	out, err := outputOf(c, env)
+	if err != nil {
+		return err
+	}
+	var hosts []*verify.Host
+	for _, f := range c.StringSlice("host") {
+		h, err := verify.ReadHost(resolvePath(env, f))
+		if err != nil {
+			return exitf(ExitUsage, "%v", err)
+		}
+		hosts = append(hosts, h)
+	}
+	var hostErr error
+	if len(hosts) == 0 && liveHost {
+		h, err := probeHost(env)
+		if err != nil {
+			hostErr = err
+		} else {
+			hosts = append(hosts, h)
+		}
+	}
+	opts := verify.Options{}
+	if f := c.String("config"); f != "" {
+		cc, err := verify.ReadCompiledConfig(resolvePath(env, f))
+		if err != nil {
+			return exitf(ExitUsage, "%v", err)
+		}
+		opts.Compiled = cc
+	}
+	var results []verifyResult
+	for _, r := range refs {
+		img, err := image.Open(c.Context, resolveRef(env, r.Ref))
+		if err != nil {
+			return exitf(ExitEnv, "cannot open image %s: %v", r.Ref, err)
+		}
+		rep, err := verify.Image(c.Context, img, opts)
+		if err != nil {
+			return exitf(ExitEnv, "cannot read image %s: %v", r.Ref, err)
+		}
+		rep.Ref = r.Ref
+		res := verifyResult{Name: r.Name, Report: rep}
+		for _, h := range hosts {
+			res.Verdicts = append(res.Verdicts, verify.Evaluate(rep.Facts, h))
+		}
+		results = append(results, res)
+	}
+	if out.Format == diag.FormatJSON {
+		if err := writeJSON(env.Stdout, results); err != nil {
+			return err
+		}
+	} else {
+		for i, r := range results {
+			if i > 0 {
+				fmt.Fprintln(env.Stdout)
+			}
+			writeVerifyText(env.Stdout, r)
+		}
+	}
+	failed := false
+	for _, r := range results {
+		if r.Report.Findings.Worst() == verify.Error {
+			failed = true
+		}
+		for _, v := range r.Verdicts {
+			if !v.Compatible {
+				failed = true
+			}
+		}
+	}
+	if hostErr != nil {
+		return exitf(ExitEnv, "no verdict: %v", hostErr)
+	}
+	if failed {
+		return silentExit(ExitFindings)
+	}
+	return nil
+}
+
+func resolvePath(env *Env, p string) string {
+	if filepath.IsAbs(p) || env.Dir == "" {
+		return p
+	}
+	return filepath.Join(env.Dir, p)
+}
+
+// resolveRef makes a relative local path absolute against the command's
+// directory; registry references pass through.
+func resolveRef(env *Env, ref string) string {
+	if env.Dir == "" || filepath.IsAbs(ref) || strings.Contains(ref, "://") {
+		return ref
+	}
+	if _, err := os.Stat(filepath.Join(env.Dir, ref)); err == nil {
+		return filepath.Join(env.Dir, ref)
+	}
+	return ref
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func writeVerifyText(w io.Writer, r verifyResult) {
+	rep := r.Report
+	fmt.Fprintf(w, "image %s\n", rep.Ref)
+	f := rep.Facts
+	cudaV := f.CUDAVersion
+	if cudaV == "" {
+		cudaV = "none"
+	}
+	caps := make([]string, len(f.Capabilities))
+	for i, c := range f.Capabilities {
+		caps[i] = c.Text
+		if c.PTX {
+			caps[i] += "+PTX"
+		}
+	}
+	var size int64
+	for _, l := range rep.Layers {
+		size += l.Read
+	}
+	fmt.Fprintf(w, "  CUDA %s, capabilities %s, %d layers, %d bytes\n", cudaV, orNone(strings.Join(caps, ",")), len(rep.Layers), size)
+	writeFindings(w, rep.Findings, "  ")
+	if len(rep.Findings) == 0 {
+		fmt.Fprintln(w, "  ok: no findings")
+	}
+	for _, v := range r.Verdicts {
+		status := "compatible"
+		if !v.Compatible {
+			status = "INCOMPATIBLE"
+		}
+		fmt.Fprintf(w, "host %s (driver %s, CUDA %s): %s\n", v.Host, v.Driver, v.CUDA, status)
+		writeFindings(w, v.Findings, "  ")
+	}
+}
+
+func writeFindings(w io.Writer, fs verify.Findings, indent string) {
+	sorted := append(verify.Findings(nil), fs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Severity > sorted[j].Severity })
+	for _, f := range sorted {
+		fmt.Fprintf(w, "%s%-7s %-24s %s\n", indent, f.Severity, f.Check, f.Message)
+		if f.Hint != "" {
+			fmt.Fprintf(w, "%s        hint: %s\n", indent, f.Hint)
+		}
 	}
 }
