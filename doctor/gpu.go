@@ -1,11 +1,12 @@
 package doctor
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
+	"github.com/nix2gpu/nix2gpu/verify"
 )
 
 // checkGPU reports the driver and GPUs. A machine without a GPU can still
@@ -20,7 +21,7 @@ func checkGPU(env Environment) Check {
 	info, err := env.GPU.Probe()
 	if err != nil {
 		c.Status = Warn
-		c.Detail = fmt.Sprintf("no NVIDIA driver: %v", err)
+		c.Detail = err.Error()
 		c.Hint = "fine for compiling, building and pushing; to run or verify images on this machine install the NVIDIA driver"
 		return c
 	}
@@ -40,7 +41,8 @@ func checkGPU(env Environment) Check {
 }
 
 // NVML probes the host through the NVIDIA Management Library, loaded at run
-// time; on a machine without the driver Probe returns an error.
+// time, with the same probe `nix2gpu verify host` uses; on a machine
+// without the driver Probe returns an error.
 type NVML struct {
 	Lib nvml.Interface // nil: nvml.New()
 }
@@ -48,51 +50,18 @@ type NVML struct {
 var _ GPUProber = NVML{}
 
 // Probe implements GPUProber.
-func (n NVML) Probe() (info GPUInfo, err error) {
+func (n NVML) Probe() (GPUInfo, error) {
 	lib := n.Lib
 	if lib == nil {
 		lib = nvml.New()
 	}
-	if ret := lib.Init(); ret != nvml.SUCCESS {
-		if errors.Is(ret, nvml.ERROR_LIBRARY_NOT_FOUND) {
-			return info, errors.New("libnvidia-ml.so.1 not found")
-		}
-		return info, fmt.Errorf("NVML init: %w", ret)
+	h, err := verify.ProbeGPUs(lib)
+	if err != nil {
+		return GPUInfo{}, err
 	}
-	defer func() {
-		if ret := lib.Shutdown(); ret != nvml.SUCCESS && err == nil {
-			err = fmt.Errorf("NVML shutdown: %w", ret)
-		}
-	}()
-	v, ret := lib.SystemGetDriverVersion()
-	if ret != nvml.SUCCESS {
-		return info, fmt.Errorf("reading the driver version: %w", ret)
-	}
-	info.DriverVersion = v
-	cv, ret := lib.SystemGetCudaDriverVersion()
-	if ret != nvml.SUCCESS {
-		return info, fmt.Errorf("reading the CUDA driver version: %w", ret)
-	}
-	// NVML encodes CUDA 12.4 as 12040.
-	info.CUDAVersion = fmt.Sprintf("%d.%d", cv/1000, cv%1000/10)
-	count, ret := lib.DeviceGetCount()
-	if ret != nvml.SUCCESS {
-		return info, fmt.Errorf("counting GPUs: %w", ret)
-	}
-	for i := 0; i < count; i++ {
-		dev, ret := lib.DeviceGetHandleByIndex(i)
-		if ret != nvml.SUCCESS {
-			return info, fmt.Errorf("GPU %d: %w", i, ret)
-		}
-		name, ret := dev.GetName()
-		if ret != nvml.SUCCESS {
-			return info, fmt.Errorf("GPU %d name: %w", i, ret)
-		}
-		major, minor, ret := dev.GetCudaComputeCapability()
-		if ret != nvml.SUCCESS {
-			return info, fmt.Errorf("GPU %d compute capability: %w", i, ret)
-		}
-		info.Devices = append(info.Devices, GPUDevice{Index: i, Name: name, ComputeCapability: fmt.Sprintf("%d.%d", major, minor)})
+	info := GPUInfo{DriverVersion: h.DriverVersion, CUDAVersion: h.CUDAVersion}
+	for _, g := range h.GPUs {
+		info.Devices = append(info.Devices, GPUDevice{Index: g.Index, Name: g.Name, ComputeCapability: g.ComputeCapability})
 	}
 	return info, nil
 }

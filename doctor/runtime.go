@@ -2,53 +2,37 @@ package doctor
 
 import (
 	"context"
-	"encoding/json"
-	"path"
+	"errors"
+	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
+
+	"github.com/nix2gpu/nix2gpu/verify"
 )
 
-// cdiDirs are where CDI specs live (the CDI specification's defaults).
-var cdiDirs = []string{"/etc/cdi", "/var/run/cdi"}
-
-// nvidiaTools are the NVIDIA Container Toolkit's programs; any one of them
-// means the toolkit is installed.
-var nvidiaTools = []string{"nvidia-container-runtime", "nvidia-ctk", "nvidia-container-cli"}
-
-// checkNVIDIARuntime looks for the NVIDIA Container Toolkit, CDI specs for
-// NVIDIA devices and an nvidia runtime registered with Docker. Without any
-// of them containers start without the host driver, so GPUs are invisible.
+// checkNVIDIARuntime looks for the NVIDIA Container Toolkit, CDI specs and
+// an nvidia runtime registered with Docker, with the probe `nix2gpu verify
+// host` uses. Without any of them containers start without the host
+// driver, so GPUs are invisible inside them.
 func checkNVIDIARuntime(env Environment) Check {
 	c := Check{Name: "nvidia-runtime"}
+	rt := verify.RuntimeProbe{FS: rootFS{env.FS}, LookPath: env.Runner.LookPath}.Probe()
 	var found []string
-	for _, tool := range nvidiaTools {
-		if _, err := env.Runner.LookPath(tool); err == nil {
-			found = append(found, tool)
+	for _, p := range []string{rt.ContainerRuntime, rt.CTK} {
+		if p != "" {
+			found = append(found, p)
 		}
 	}
-	for _, dir := range cdiDirs {
-		entries, err := env.FS.ReadDir(dir)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			name := e.Name()
-			ext := path.Ext(name)
-			if e.IsDir() || (ext != ".yaml" && ext != ".yml" && ext != ".json") {
-				continue
-			}
-			// NVIDIA's generator names its spec nvidia*.yaml; reading the
-			// "kind: nvidia.com/gpu" line would be surer but costs a YAML
-			// parse of a file that can be large.
-			if strings.Contains(strings.ToLower(name), "nvidia") {
-				found = append(found, "CDI spec "+path.Join(dir, name))
-			}
+	for _, spec := range rt.CDISpecs {
+		found = append(found, "CDI spec "+spec)
+	}
+	for _, r := range rt.DockerRuntimes {
+		if strings.Contains(r, "nvidia") {
+			found = append(found, fmt.Sprintf("docker runtime %q", r))
 		}
 	}
-	if dockerHasNVIDIARuntime(env) {
-		found = append(found, "docker runtime \"nvidia\"")
-	}
-	if len(found) == 0 {
+	if !rt.HasNVIDIA() || len(found) == 0 {
 		c.Status = Warn
 		c.Detail = "no NVIDIA Container Toolkit, CDI spec or docker nvidia runtime found"
 		c.Hint = "to run GPU images here install the NVIDIA Container Toolkit and run `nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`"
@@ -59,23 +43,17 @@ func checkNVIDIARuntime(env Environment) Check {
 	return c
 }
 
-// dockerHasNVIDIARuntime reads Docker's daemon.json for a runtime named
-// nvidia (what `nvidia-ctk runtime configure` writes).
-func dockerHasNVIDIARuntime(env Environment) bool {
-	b, err := env.FS.ReadFile("/etc/docker/daemon.json")
-	if err != nil {
-		return false
-	}
-	var cfg struct {
-		Runtimes       map[string]json.RawMessage `json:"runtimes"`
-		DefaultRuntime string                     `json:"default-runtime"`
-	}
-	if json.Unmarshal(b, &cfg) != nil {
-		return false
-	}
-	_, ok := cfg.Runtimes["nvidia"]
-	return ok || cfg.DefaultRuntime == "nvidia"
+// rootFS presents an FS of absolute paths as an fs.FS rooted at "/", the
+// form verify's runtime probe reads. Only ReadFile and ReadDir are used.
+type rootFS struct{ fsys FS }
+
+func (r rootFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: errors.ErrUnsupported}
 }
+
+func (r rootFS) ReadFile(name string) ([]byte, error) { return r.fsys.ReadFile("/" + name) }
+
+func (r rootFS) ReadDir(name string) ([]fs.DirEntry, error) { return r.fsys.ReadDir("/" + name) }
 
 // checkEngine looks for a container engine to run images locally. push
 // works without one, so its absence is a warning.
