@@ -1,5 +1,245 @@
 package schema
 
-func (s *Schema) compile() (*node, error) { return nil, nil }
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
 
-type node struct{}
+	"cuelang.org/go/cue"
+)
+
+// node is the validation view of one place in the schema, derived from
+// the CUE value once at Load. Validation walks the data beside these
+// nodes, so unknown keys, kinds and required fields are checked in Go with
+// exact positions; only leaf constraints (patterns, bounds, enums) go back
+// to CUE.
+type node struct {
+	v     cue.Value
+	kinds cue.Kind // the kinds data may have here
+	any   bool     // accepts anything
+	nix   bool     // raw Nix (!nix) accepted here and below
+
+	// Maps.
+	fields   map[string]*field
+	names    []string // field names, sorted, for suggestions
+	patterns []*pattern
+	open     bool // `...`: other keys allowed, unchecked
+
+	// Lists.
+	elem *node
+
+	// Disjunctions of differently shaped alternatives (#CUDA | false).
+	alts []*node
+
+	// Scalars.
+	plain bool      // only a kind, no further constraint
+	enum  []string  // concrete alternatives, rendered as CUE
+	pred  predicate // the constraint in Go; nil: ask CUE
+}
+
+type field struct {
+	node     *node
+	required bool
+	doc      string
+}
+
+// pattern is a key constraint of a map ([#EnvName]: string).
+type pattern struct {
+	re   *regexp.Regexp // nil: any key
+	expr string         // the regular expression, for messages
+	node *node
+}
+
+// maxSchemaDepth stops a runaway compile on a recursive definition.
+const maxSchemaDepth = 32
+
+func (s *Schema) compile() (*node, error) {
+	return compileNode(s.config, false, 0)
+}
+
+func compileNode(v cue.Value, nix bool, depth int) (*node, error) {
+	if depth > maxSchemaDepth {
+		return nil, fmt.Errorf("schema nests deeper than %d levels at %s", maxSchemaDepth, v.Path())
+	}
+	n := &node{v: v, kinds: v.IncompleteKind(), nix: nix}
+	if n.kinds == cue.TopKind {
+		n.any = true
+		return n, nil
+	}
+	op, args := exprOf(v)
+	if op == cue.NoOp && len(args) == 1 && !args[0].IsConcrete() && n.kinds&(cue.StructKind|cue.ListKind) != 0 &&
+		fmt.Sprint(args[0]) != fmt.Sprint(v) {
+		// A field with a default: its Expr is the other alternatives.
+		return compileNode(args[0], nix, depth+1)
+	}
+	if op == cue.OrOp {
+		// Drop fixed lists (list defaults such as ["x86_64-linux"]) when
+		// an open list alternative exists: data is checked against that.
+		isOpenList := func(a cue.Value) bool {
+			return a.IncompleteKind() == cue.ListKind && a.LookupPath(cue.MakePath(cue.AnyIndex)).Exists()
+		}
+		hasOpen := false
+		for _, a := range args {
+			hasOpen = hasOpen || isOpenList(a)
+		}
+		kept := args[:0:0]
+		for _, a := range args {
+			if hasOpen && a.IncompleteKind() == cue.ListKind && !isOpenList(a) {
+				continue
+			}
+			kept = append(kept, a)
+		}
+		args = kept
+		if len(args) == 1 {
+			return compileNode(args[0], nix, depth+1)
+		}
+		var composite bool
+		for _, a := range args {
+			k := a.IncompleteKind()
+			if k&(cue.StructKind|cue.ListKind) != 0 {
+				composite = true
+			}
+		}
+		if composite {
+			for _, a := range args {
+				alt, err := compileNode(a, nix, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				n.alts = append(n.alts, alt)
+			}
+			return n, nil
+		}
+		all := true
+		for _, a := range args {
+			if !a.IsConcrete() {
+				all = false
+				break
+			}
+			n.enum = append(n.enum, fmt.Sprint(a))
+		}
+		if !all {
+			n.enum = nil
+		}
+		sort.Strings(n.enum)
+		n.pred = compilePredicate(v, 0)
+		return n, nil
+	}
+	switch n.kinds {
+	case cue.StructKind:
+		return n, compileStruct(n, v, nix, depth)
+	case cue.ListKind:
+		elem, err := compileNode(v.LookupPath(cue.MakePath(cue.AnyIndex)), nix, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		n.elem = elem
+		return n, nil
+	}
+	switch strings.TrimSpace(fmt.Sprint(v)) {
+	case "string", "int", "bool", "number", "float", "null":
+		n.plain = true
+	}
+	n.pred = compilePredicate(v, 0)
+	return n, nil
+}
+
+func compileStruct(n *node, v cue.Value, nix bool, depth int) error {
+	n.fields = map[string]*field{}
+	it, err := v.Fields(cue.Optional(true), cue.Patterns(true))
+	if err != nil {
+		return fmt.Errorf("schema at %s: %w", v.Path(), err)
+	}
+	for it.Next() {
+		sel := it.Selector()
+		fv := it.Value()
+		childNix := nix
+		if a := fv.Attribute("nix"); a.Err() == nil {
+			if val, _ := a.String(0); val == "allow" {
+				childNix = true
+			}
+		}
+		child, err := compileNode(fv, childNix, depth+1)
+		if err != nil {
+			return err
+		}
+		if sel.ConstraintType() == cue.PatternConstraint {
+			p := &pattern{node: child}
+			if re, ok := regexOf(sel.Pattern()); ok {
+				p.expr = re
+				p.re, err = regexp.Compile(re)
+				if err != nil {
+					return fmt.Errorf("schema at %s: key pattern %q: %w", v.Path(), re, err)
+				}
+			}
+			n.patterns = append(n.patterns, p)
+			continue
+		}
+		name := sel.Unquoted()
+		n.fields[name] = &field{
+			node:     child,
+			required: sel.ConstraintType() == cue.RequiredConstraint,
+			doc:      docOf(fv),
+		}
+		n.names = append(n.names, name)
+	}
+	sort.Strings(n.names)
+	// A struct with `...` accepts any key; probe with a key no schema
+	// would name.
+	if len(n.patterns) == 0 && v.Allows(cue.Str("\x00probe")) {
+		n.open = true
+	}
+	return nil
+}
+
+// regexOf returns the regular expression of a =~ constraint (possibly
+// behind a reference), or false for anything else (string: any key).
+func regexOf(v cue.Value) (string, bool) {
+	op, args := exprOf(v)
+	switch op {
+	case cue.RegexMatchOp:
+		if len(args) == 1 {
+			s, err := args[0].String()
+			return s, err == nil
+		}
+	case cue.AndOp:
+		for _, a := range args {
+			if re, ok := regexOf(a); ok {
+				return re, true
+			}
+		}
+	}
+	return "", false
+}
+
+// docOf returns the doc comment of a field as one paragraph of text.
+func docOf(v cue.Value) string {
+	var parts []string
+	for _, cg := range v.Doc() {
+		if t := strings.TrimSpace(cg.Text()); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// lookup returns the node for key in a map node: the field, or the first
+// pattern the key matches. ok is false when the key is not allowed.
+func (n *node) lookup(key string) (child *node, ok bool) {
+	if f := n.fields[key]; f != nil {
+		return f.node, true
+	}
+	for _, p := range n.patterns {
+		if p.re == nil || p.re.MatchString(key) {
+			return p.node, true
+		}
+	}
+	return nil, n.open
+}
+
+// exprOf is v.Expr with references resolved, so that
+// `version?: #CUDAVersion` shows the disjunction of #CUDAVersion.
+func exprOf(v cue.Value) (cue.Op, []cue.Value) {
+	return cue.Dereference(v).Expr()
+}

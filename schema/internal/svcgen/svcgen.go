@@ -119,7 +119,10 @@ func writeFields(b *bytes.Buffer, svc string, t *trie, depth int) error {
 		for _, line := range docLines(c.opt) {
 			fmt.Fprintf(b, "%s// %s\n", indent, line)
 		}
-		if c.opt != nil && c.opt.Default != nil && !isComposite(c.opt.Default) {
+		switch {
+		case c.opt != nil && string(c.opt.Default) == "null" && strings.HasPrefix(typ, "null | "):
+			typ = "*" + typ
+		case c.opt != nil && c.opt.Default != nil && !isComposite(c.opt.Default):
 			typ = "*" + string(c.opt.Default) + " | " + paren(typ)
 		}
 		fmt.Fprintf(b, "%s%s?: %s\n", indent, label(name), typ)

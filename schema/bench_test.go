@@ -1,0 +1,39 @@
+package schema
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/nix2gpu/nix2gpu/bench/benchdata"
+	"github.com/nix2gpu/nix2gpu/config"
+)
+
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidate measures validation of a typical 4-container project
+// and of 100- and 1000-container projects; the schema is compiled once.
+func BenchmarkValidate(b *testing.B) {
+	s := loadSchema(b)
+	for _, n := range []int{4, 100, 1000} {
+		src := benchdata.Project(n, false)
+		f, ds := config.Parse("nix2gpu.yaml", src, config.Limits{})
+		if ds.HasErrors() {
+			b.Fatal(ds)
+		}
+		if got := s.Validate(f); len(got) > 0 {
+			b.Fatalf("benchmark project does not validate: %v", got)
+		}
+		b.Run(fmt.Sprintf("containers=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s.Validate(f)
+			}
+		})
+	}
+}
