@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nix2gpu/nix2gpu/compiler"
+	"github.com/nix2gpu/nix2gpu/config"
+	"github.com/nix2gpu/nix2gpu/diag"
+	"github.com/nix2gpu/nix2gpu/schema"
+)
+
+// DefaultConfigFile is the config file commands read when none is given.
+const DefaultConfigFile = "nix2gpu.yaml"
+
+// configPath resolves the FILE argument of a command: the default name
+// when it is empty, relative paths against the working directory. display
+// is how diagnostics name the file: as the user typed it.
+func configPath(env *Env, file string) (path, display string) {
+	if file == "" {
+		file = DefaultConfigFile
+	}
+	display = file
+	path = file
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(env.Dir, path)
+	}
+	return path, display
+}
+
+// checkConfigReadable returns a usage error (exit 2) when FILE does not
+// exist, is a directory or cannot be read: the command was pointed at the
+// wrong place, which is not a finding about the file's content.
+func checkConfigReadable(env *Env, file string) error {
+	path, display := configPath(env, file)
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if file == "" {
+			return exitf(ExitUsage, "no %s in this directory; run 'nix2gpu init' to create one, or pass the file's path", DefaultConfigFile)
+		}
+		return exitf(ExitUsage, "%s: no such file", display)
+	case err != nil:
+		return exitf(ExitUsage, "%s: cannot read: %v", display, unwrapPathErr(err))
+	case fi.IsDir():
+		return exitf(ExitUsage, "%s is a directory; pass the YAML file inside it", display)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return exitf(ExitUsage, "%s: cannot read: %v", display, unwrapPathErr(err))
+	}
+	fh.Close()
+	return nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// schemaValidator is what loadProject needs from the schema package; a
+// small interface keeps this file independent of the rest of that API.
+type schemaValidator interface {
+	Validate(f *config.File) diag.Diagnostics
+}
+
+// loadSchema compiles the embedded schema. A schema that fails to compile
+// is a bug in nix2gpu, not in the user's file.
+func loadSchema() (schemaValidator, error) {
+	s, err := schema.Load()
+	if err != nil {
+		return nil, fmt.Errorf("loading the built-in schema: %w", err)
+	}
+	var v any = s
+	sv, ok := v.(schemaValidator)
+	if !ok {
+		return nil, nil
+	}
+	return sv, nil
+}
+
+// loadProject runs the front end on FILE: read and parse the YAML, check it
+// against the schema, then the compiler's semantic checks and lowering.
+// Diagnostics from all stages come back merged and sorted by position; a
+// compiler diagnostic is dropped when the schema already reported an error
+// at the same place or above it, so one mistake is reported once.
+//
+// The File is non-nil whenever the file could be read (its Root is nil when
+// it did not parse), so callers can render diagnostics with the source.
+// The Project is nil when the file did not parse.
+func loadProject(c *cli.Context, env *Env, file string) (*compiler.Project, *config.File, diag.Diagnostics) {
+	path, display := configPath(env, file)
+	var ds diag.Diagnostics
+	src, err := readConfig(path)
+	if err != nil {
+		hint := "check the path and the file's permissions"
+		if errors.Is(err, fs.ErrNotExist) {
+			hint = "run 'nix2gpu init' to create one, or pass the file's path"
+		}
+		ds.Errorf(diag.Range{Filename: display}, hint, "cannot read config: %v", unwrapPathErr(err))
+		return nil, nil, ds
+	}
+	f, pds := config.Parse(display, src, config.Limits{})
+	ds.Append(pds...)
+	if f == nil {
+		return nil, &config.File{Name: display, Dir: filepath.Dir(path), Source: src}, ds.Sort()
+	}
+	dir := filepath.Dir(path)
+	f.Dir = dir
+
+	var schemaDiags diag.Diagnostics
+	sv, err := loadSchema()
+	if err != nil {
+		ds.Errorf(diag.Range{Filename: display}, "this is a bug in nix2gpu; please report it", "%v", err)
+	} else if sv != nil {
+		schemaDiags = sv.Validate(f)
+	}
+	ds.Append(schemaDiags...)
+
+	p, cds := compiler.Compile(f, compiler.Options{FS: os.DirFS(dir)})
+	ds.Append(dropReported(cds, schemaDiags, keyStarts(f.Root))...)
+	return p, f, ds.Sort()
+}
+
+// readConfig reads the file, refusing what is not a regular file and what
+// is far too large before reading it all.
+func readConfig(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", filepath.Base(path))
+	}
+	if limit := int64(config.DefaultLimits.MaxBytes); fi.Size() > limit {
+		// Parse reports the size with its hint; read only enough to trip it.
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		buf := make([]byte, limit+1)
+		n, _ := fh.Read(buf)
+		return buf[:n], nil
+	}
+	return os.ReadFile(path)
+}
+
+// dropReported removes compiler diagnostics whose path the schema has
+// already flagged with an error: at the path itself or an ancestor. An
+// error about a key's spelling (its range is the key's) says nothing about
+// the value below it, so it hides only diagnostics at exactly its path.
+func dropReported(compiled, schemaDiags diag.Diagnostics, keys map[diag.Pos]bool) diag.Diagnostics {
+	type flag struct {
+		path  string
+		exact bool
+	}
+	var flagged []flag
+	for _, d := range schemaDiags {
+		if d.Severity == diag.Error && d.Path != "" {
+			flagged = append(flagged, flag{d.Path, keys[d.Range.Start]})
+		}
+	}
+	if len(flagged) == 0 {
+		return compiled
+	}
+	var out diag.Diagnostics
+next:
+	for _, d := range compiled {
+		for _, f := range flagged {
+			if d.Path == "" {
+				break
+			}
+			if d.Path == f.path || !f.exact && (strings.HasPrefix(d.Path, f.path+".") || strings.HasPrefix(d.Path, f.path+"[")) {
+				continue next
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// keyStarts collects where every map key of the document starts.
+func keyStarts(v *config.Value) map[diag.Pos]bool {
+	keys := map[diag.Pos]bool{}
+	var walk func(v *config.Value)
+	walk = func(v *config.Value) {
+		if v == nil {
+			return
+		}
+		for _, f := range v.Map {
+			keys[f.KeyRange.Start] = true
+			walk(f.Value)
+		}
+		for _, e := range v.List {
+			walk(e)
+		}
+	}
+	walk(v)
+	return keys
+}
+
+// printDiagnostics renders ds in the chosen output format, quoting lines
+// of f's source.
+func printDiagnostics(out *Output, ds diag.Diagnostics, f *config.File) error {
+	src := diag.Sources{}
+	if f != nil {
+		src[f.Name] = f.Source
+	}
+	return out.Diagnostics(ds, src)
+}
