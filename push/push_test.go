@@ -182,7 +182,9 @@ func TestPushResumesAfterRegistryCrash(t *testing.T) {
 
 	// Same storage, same address: the next push finishes and does not send
 	// the committed blob again.
-	reg.Restart()
+	if err := reg.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	rec2 := &recorder{}
 	res, err := Push(context.Background(), img, []string{ref}, fastOptions(rec2))
 	if err != nil {

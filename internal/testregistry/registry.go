@@ -6,6 +6,7 @@ package testregistry
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -34,7 +35,6 @@ type Registry struct {
 	// Root is the storage directory.
 	Root string
 
-	t      testing.TB
 	config string
 	cmd    *exec.Cmd
 	done   chan struct{} // closed when the process has exited and its output is read
@@ -50,16 +50,35 @@ type Request struct {
 	Status       int
 }
 
+// ErrNotInstalled is returned by Launch when docker-registry is not on PATH.
+var ErrNotInstalled = errors.New(Binary + " is not installed (Debian package docker-registry)")
+
 // Start runs a registry on a free port of 127.0.0.1 and stops it when the
 // test ends. The test is skipped when docker-registry is not installed.
 func Start(t testing.TB) *Registry {
 	t.Helper()
-	bin, err := exec.LookPath(Binary)
-	if err != nil {
-		t.Skipf("%s is not installed (Debian package docker-registry); CI installs it", Binary)
+	r, err := Launch(t.TempDir())
+	if errors.Is(err, ErrNotInstalled) {
+		t.Skipf("%v; CI installs it", err)
 	}
-	dir := t.TempDir()
-	r := &Registry{t: t, Root: filepath.Join(dir, "storage"), Host: freeAddr(t)}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// Launch runs a registry on a free port of 127.0.0.1 with its config and
+// storage under dir. The caller must Stop it.
+func Launch(dir string) (*Registry, error) {
+	if _, err := exec.LookPath(Binary); err != nil {
+		return nil, ErrNotInstalled
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	r := &Registry{Root: filepath.Join(dir, "storage"), Host: addr}
 	r.config = filepath.Join(dir, "config.yml")
 	cfg := fmt.Sprintf(`version: 0.1
 log:
@@ -76,40 +95,40 @@ http:
   secret: nix2gpu-test-secret
 `, r.Root, r.Host)
 	if err := os.WriteFile(r.config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	r.start(bin)
-	t.Cleanup(r.Stop)
-	return r
+	if err := r.start(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // freeAddr finds a port nobody listens on. The registry binds it a moment
 // later; on a test machine nothing else races for it.
-func freeAddr(t testing.TB) string {
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	addr := l.Addr().String()
 	l.Close()
-	return addr
+	return addr, nil
 }
 
 var listening = regexp.MustCompile(`msg="listening on `)
 
-func (r *Registry) start(bin string) {
-	r.t.Helper()
-	cmd := exec.Command(bin, "serve", r.config)
+func (r *Registry) start() error {
+	cmd := exec.Command(Binary, "serve", r.config)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		r.t.Fatal(err)
+		return err
 	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		r.t.Fatal(err)
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		r.t.Fatalf("starting %s: %v", bin, err)
+		return fmt.Errorf("starting %s: %w", Binary, err)
 	}
 	r.cmd = cmd
 	r.done = make(chan struct{})
@@ -133,15 +152,17 @@ func (r *Registry) start(bin string) {
 	select {
 	case <-ready:
 	case <-r.done:
-		r.t.Fatalf("%s exited before listening:\n%s", bin, r.Log())
+		r.cmd = nil
+		return fmt.Errorf("%s exited before listening:\n%s", Binary, r.Log())
 	case <-ctx.Done():
 		r.Stop()
-		r.t.Fatalf("%s did not listen within %v:\n%s", bin, startTimeout, r.Log())
+		return fmt.Errorf("%s did not listen within %v:\n%s", Binary, startTimeout, r.Log())
 	}
 	if err := r.ping(ctx); err != nil {
 		r.Stop()
-		r.t.Fatalf("registry not answering: %v\n%s", err, r.Log())
+		return fmt.Errorf("registry not answering: %w\n%s", err, r.Log())
 	}
+	return nil
 }
 
 func (r *Registry) ping(ctx context.Context) error {
@@ -238,12 +259,7 @@ func (r *Registry) Stop() {
 }
 
 // Restart starts the registry again on the same address and storage.
-func (r *Registry) Restart() {
-	r.t.Helper()
+func (r *Registry) Restart() error {
 	r.Stop()
-	bin, err := exec.LookPath(Binary)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.start(bin)
+	return r.start()
 }
