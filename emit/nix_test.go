@@ -1,0 +1,264 @@
+package emit_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/nix2gpu/nix2gpu/compiler"
+	"github.com/nix2gpu/nix2gpu/emit"
+)
+
+// TestNixParse parses every generated file of every example with
+// nix-instantiate --parse, in one call.
+func TestNixParse(t *testing.T) {
+	n := needNix(t)
+	dir := t.TempDir()
+	var paths []string
+	for _, ex := range examples(t) {
+		files, err := emit.Generate(compileExample(t, ex))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFiles(t, filepath.Join(dir, ex), files)
+		for _, name := range files.Names() {
+			paths = append(paths, filepath.Join(dir, ex, filepath.FromSlash(name)))
+		}
+	}
+	n.run("nix-instantiate", append([]string{"--parse"}, paths...)...)
+}
+
+// evalRecord is what the Nix evaluation golden holds for one example: the
+// image configurations and, per system and container, what the image
+// builder and the other upstream functions were given.
+const evalRecord = `ps: builtins.mapAttrs (system: s: builtins.mapAttrs (name: b: {
+  image = b.image.stubRecord;
+  services = if b.services == null then null else b.services.stubRecord;
+  home = if b.home == null then null else b.home.activationPackage.stubRecord;
+  push = b.push.stubRecord;
+  load = b.load.stubRecord;
+}) s.nix2gpu-parts) ps`
+
+// TestNixEvalExamples evaluates each example with the stub inputs and
+// compares the image configuration and the recorded builder arguments
+// with golden JSON.
+func TestNixEvalExamples(t *testing.T) {
+	n := needNix(t)
+	for _, ex := range examples(t) {
+		t.Run(ex, func(t *testing.T) {
+			n := n.with(t)
+			p := compileExample(t, ex)
+			files, err := emit.Generate(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			writeFiles(t, dir, files)
+			copyTree(t, filepath.Join("..", "examples", ex), dir)
+			cfg := n.evalJSON(dir, "nix2gpu", "", p, nil)
+			checkGolden(t, ex+"/imageConfig.json", indentJSON(t, cfg))
+			built := n.evalJSON(dir, "legacyPackages", evalRecord, p, nil)
+			checkGolden(t, ex+"/builders.json", indentJSON(t, built))
+
+			// The image configuration is the IR's, unchanged.
+			var got map[string]map[string]struct {
+				ImageConfig struct {
+					Env    []string
+					Labels map[string]string
+				} `json:"imageConfig"`
+			}
+			if err := json.Unmarshal(cfg, &got); err != nil {
+				t.Fatal(err)
+			}
+			for _, sys := range p.Systems {
+				for _, c := range p.Containers {
+					ic := got[sys][c.Name].ImageConfig
+					var env []string
+					for _, e := range c.Env {
+						env = append(env, e.Name+"="+e.Value)
+					}
+					if !reflect.DeepEqual(ic.Env, env) {
+						t.Errorf("%s/%s Env = %q, want %q", sys, c.Name, ic.Env, env)
+					}
+					if len(ic.Labels) != len(c.Labels) {
+						t.Errorf("%s/%s has %d labels, want %d", sys, c.Name, len(ic.Labels), len(c.Labels))
+					}
+				}
+			}
+		})
+	}
+}
+
+// copyTree copies the non-generated project files (secrets) next to the
+// generated flake.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// randomStrings returns strings made of the pieces that break naive
+// escaping, and random Unicode.
+func randomStrings(r *rand.Rand, n int) []string {
+	pieces := []string{
+		"${x}", "''${", "''", "'''", "$", "$$", "$${", "{", "}", "\\", "\\\\", "\"", "\n", "\r", "\t",
+		"\\n", "\\${", "''\\", " ", "  ", "a", "Z", "0", "é", "日本", "🚀", "\u2028", "\x01", "\x7f", "#", "/*", "*/", ";", "=",
+		"#!", "''$", "inherit", "${builtins.abort \"x\"}",
+	}
+	out := make([]string, n)
+	for i := range out {
+		var b strings.Builder
+		for k := r.Intn(12); k >= 0; k-- {
+			if r.Intn(4) == 0 {
+				c := rune(r.Intn(0x2ffff) + 1)
+				if utf8.ValidRune(c) && c != 0xfeff {
+					b.WriteRune(c)
+				}
+				continue
+			}
+			b.WriteString(pieces[r.Intn(len(pieces))])
+		}
+		out[i] = b.String()
+	}
+	return out
+}
+
+// TestNixStringRoundTrip puts random hostile strings into env values,
+// label names and values, and startup scripts, and checks that real Nix
+// evaluation of the generated flake gives them back byte for byte. All
+// strings go through one evaluation.
+func TestNixStringRoundTrip(t *testing.T) {
+	n := needNix(t)
+	r := rand.New(rand.NewSource(20261125))
+	const count = 120
+	values := randomStrings(r, count)
+	names := randomStrings(r, count)
+	scripts := randomStrings(r, 30)
+	// Multi-line scripts exercise the indented-string form.
+	for i := range scripts {
+		if i%2 == 0 {
+			scripts[i] = "echo start\n" + scripts[i] + "\n  indented\n\nend\n"
+		}
+	}
+	c := &compiler.Container{Name: "prop", Builder: compiler.BuilderDockerTools, Tag: "t"}
+	for i, v := range values {
+		c.Env = append(c.Env, compiler.EnvVar{Name: fmt.Sprintf("V%03d", i), Value: v})
+	}
+	seen := map[string]bool{}
+	for i, name := range names {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		c.Labels = append(c.Labels, compiler.Label{Name: name, Value: values[i]})
+	}
+	sort.Slice(c.Labels, func(i, j int) bool { return c.Labels[i].Name < c.Labels[j].Name })
+	p := &compiler.Project{
+		Source:     "nix2gpu.yaml",
+		Systems:    []string{"x86_64-linux"},
+		Inputs:     []compiler.Input{{Name: "nixpkgs", URL: "github:NixOS/nixpkgs/nixos-unstable", Flake: true}},
+		Containers: []*compiler.Container{c},
+	}
+	for i, s := range scripts {
+		p.Containers = append(p.Containers, &compiler.Container{
+			Name: fmt.Sprintf("s%02d", i), Builder: compiler.BuilderDockerTools, Startup: s,
+		})
+	}
+	files, err := emit.Generate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	var got struct {
+		Config struct {
+			Env    []string
+			Labels map[string]string
+		}
+		Scripts []string
+	}
+	n.evalJSON(dir, "legacyPackages", `ps: let b = ps.x86_64-linux.nix2gpu-parts; in {
+  Config = b.prop.image.stubRecord.config;
+  Scripts = map (n: b.${n}.spec.startup.script) (builtins.filter (n: n != "prop") (builtins.attrNames b));
+}`, p, &got)
+	for i, v := range values {
+		want := fmt.Sprintf("V%03d=%s", i, v)
+		if i >= len(got.Config.Env) || got.Config.Env[i] != want {
+			t.Errorf("env %d: got %q, want %q", i, at(got.Config.Env, i), want)
+		}
+	}
+	for _, l := range c.Labels {
+		if got.Config.Labels[l.Name] != l.Value {
+			t.Errorf("label %q: got %q, want %q", l.Name, got.Config.Labels[l.Name], l.Value)
+		}
+	}
+	if len(got.Config.Labels) != len(c.Labels) {
+		t.Errorf("got %d labels, want %d", len(got.Config.Labels), len(c.Labels))
+	}
+	for i, s := range scripts {
+		if at(got.Scripts, i) != s {
+			t.Errorf("startup %d: got %q, want %q", i, at(got.Scripts, i), s)
+		}
+	}
+}
+
+func at(ss []string, i int) string {
+	if i < len(ss) {
+		return ss[i]
+	}
+	return "<missing>"
+}
+
+// TestNixBuildExample builds one example's image for real, offline, with
+// the stub inputs: every derivation in the graph runs.
+func TestNixBuildExample(t *testing.T) {
+	n := needNix(t)
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("the build test builds for x86_64-linux")
+	}
+	p := compileExample(t, "comfyui")
+	files, err := emit.Generate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	link := filepath.Join(n.home, "result")
+	args := append([]string{"build", "--no-write-lock-file", "--out-link", link, "path:" + dir + "#packages.x86_64-linux.comfyui"}, stubOverrides(t, p)...)
+	n.run("nix", args...)
+	b, err := os.ReadFile(link)
+	if err != nil {
+		t.Fatalf("the build left no artifact: %v", err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatalf("artifact is not the recorded JSON: %v\n%s", err, b)
+	}
+	if rec["name"] != "comfyui" || rec["tag"] != "0.3" {
+		t.Errorf("artifact records name %v tag %v", rec["name"], rec["tag"])
+	}
+}

@@ -1,0 +1,4 @@
+# Stub services-flake: only the process-compose module output.
+{
+  outputs = { self }: { processComposeModules.default = ./services-flake-module.nix; };
+}

@@ -1,0 +1,2 @@
+# Stands in for services-flake's module tree.
+{ ... }: { }
