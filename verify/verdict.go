@@ -259,6 +259,9 @@ func archFinding(f Facts, h *Host, g *GPU) (Finding, bool) {
 				g.Index, g.Name, gc, f.CUDAVersion), true
 		}
 	}
+	if len(f.Capabilities) == 0 && f.CUDAVersion == "" {
+		return Finding{}, false
+	}
 	if len(f.Capabilities) == 0 {
 		return infof(CheckVerdictArch, fmt.Sprintf("label the image with %s to enable this check", cuda.LabelCapabilities),
 			"GPU %d: the image does not record its compute capabilities; whether it has code for %s is unknown", g.Index, gc), true
