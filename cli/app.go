@@ -127,6 +127,7 @@ func NewApp(env *Env) *cli.App {
 			schemaCommand(env),
 			docsCommand(env),
 			doctorCommand(env),
+			completionCommand(env),
 		},
 	}
 	return app
