@@ -42,6 +42,7 @@ type field struct {
 	node     *node
 	required bool
 	doc      string
+	def      string // the default as JSON, "" when there is none
 }
 
 // pattern is a key constraint of a map ([#EnvName]: string).
@@ -181,6 +182,7 @@ func compileStruct(n *node, v cue.Value, nix bool, depth int) error {
 			node:     child,
 			required: sel.ConstraintType() == cue.RequiredConstraint,
 			doc:      docOf(fv),
+			def:      defaultJSON(fv),
 		}
 		n.names = append(n.names, name)
 	}
@@ -211,6 +213,26 @@ func regexOf(v cue.Value) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// defaultJSON returns the marked default of v as compact JSON.
+func defaultJSON(v cue.Value) string {
+	d, ok := v.Default()
+	if !ok || !d.IsConcrete() {
+		return ""
+	}
+	if k := d.Kind(); k == cue.ListKind || k == cue.StructKind {
+		// An open list or struct "defaults" to empty; only report marked
+		// composite defaults, which are fixed in length.
+		if _, args := exprOf(v); len(args) < 2 {
+			return ""
+		}
+	}
+	b, err := d.MarshalJSON()
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // docOf returns the doc comment of a field as one paragraph of text.

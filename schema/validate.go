@@ -227,9 +227,18 @@ func constraintParts(v cue.Value, dk cue.Kind, depth int) []string {
 		}
 	case cue.OrOp:
 		var alts []string
+		var general cue.Kind
+		for _, a := range args {
+			if !a.IsConcrete() {
+				general |= a.IncompleteKind()
+			}
+		}
 		for _, a := range args {
 			if a.IncompleteKind()&dk == 0 {
 				continue // an alternative for another kind of value
+			}
+			if a.IsConcrete() && general&a.Kind() != 0 {
+				continue // usually the default, within the general constraint
 			}
 			if p := constraintParts(a, dk, depth+1); len(p) > 0 {
 				alts = append(alts, strings.Join(p, " and "))
