@@ -67,4 +67,3 @@ func writeOut(w io.Writer, b []byte) error {
 	}
 	return nil
 }
-
