@@ -20,8 +20,9 @@ func initCommand(env *Env) *cli.Command {
 		Name:      "init",
 		Usage:     "write a commented nix2gpu.yaml",
 		ArgsUsage: "[FILE]",
-		Description: `Writes a commented nix2gpu.yaml (or FILE; a directory gets a
-nix2gpu.yaml inside it) from a template. Its first line is the
+		Description: `Writes a commented nix2gpu.yaml from a template, in the current directory
+or at FILE. A FILE that is a directory, or has no .yaml or .yml extension,
+names a project directory: it is created and gets a nix2gpu.yaml. Its first line is the
 yaml-language-server modeline that gives editors completion and hover from
 nix2gpu's JSON Schema. An existing file is never overwritten.
 
@@ -30,6 +31,7 @@ Templates:` + templateSummary() + `
 Examples:
    nix2gpu init
    nix2gpu init --template comfyui
+   nix2gpu init --template home devbox
    nix2gpu init --template services --schema schema/nix2gpu.schema.json gpu/nix2gpu.yaml
    nix2gpu init --list`,
 		Flags: append(OutputFlags(),
@@ -66,7 +68,7 @@ Examples:
 				if !filepath.IsAbs(target) {
 					target = filepath.Join(env.Dir, target)
 				}
-				if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+				if isDirTarget(c.Args().First(), target) {
 					target = filepath.Join(target, "nix2gpu.yaml")
 				}
 			}
@@ -117,6 +119,19 @@ func listTemplates(env *Env, out *Output) error {
 		fmt.Fprintf(env.Stdout, "%-9s %s%s\n", t.Name, t.Description, def)
 	}
 	return nil
+}
+
+// isDirTarget reports whether the FILE argument names a directory to hold
+// nix2gpu.yaml rather than the file itself.
+func isDirTarget(arg, path string) bool {
+	if fi, err := os.Stat(path); err == nil {
+		return fi.IsDir()
+	}
+	if strings.HasSuffix(arg, "/") {
+		return true
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext != ".yaml" && ext != ".yml"
 }
 
 // schemaRef turns the --schema value into what the modeline holds. URLs
