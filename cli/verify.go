@@ -48,7 +48,13 @@ Examples:
 			verifyImageCommand(env),
 			verifyHostCommand(env),
 		},
-		Action: func(c *cli.Context) error { return runVerifyContainers(c, env) },
+		Action: func(c *cli.Context) error {
+			names, err := parseTrailingFlags(c)
+			if err != nil {
+				return err
+			}
+			return runVerifyContainers(c, env, names)
+		},
 	}
 }
 
@@ -63,10 +69,14 @@ result link). Prefix with docker://, oci:, docker-archive: or
 nix2container: to force the kind.`,
 		Flags: verifyFlags(),
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
+			args, err := parseTrailingFlags(c)
+			if err != nil {
+				return err
+			}
+			if len(args) != 1 {
 				return exitf(ExitUsage, "verify image takes exactly one image reference or path")
 			}
-			return runVerifyImages(c, env, []namedRef{{Name: c.Args().First(), Ref: c.Args().First()}}, false)
+			return runVerifyImages(c, env, []namedRef{{Name: args[0], Ref: args[0]}}, false)
 		},
 	}
 }
@@ -151,8 +161,7 @@ type namedRef struct{ Name, Ref string }
 // runVerifyContainers finds each container's built image (the
 // result-<container> links `nix2gpu build` leaves) and verifies it against
 // this host or the --host profiles.
-func runVerifyContainers(c *cli.Context, env *Env) error {
-	names := c.Args().Slice()
+func runVerifyContainers(c *cli.Context, env *Env, names []string) error {
 	var refs []namedRef
 	if len(names) == 0 {
 		matches, _ := filepath.Glob(filepath.Join(env.Dir, "result-*"))
@@ -341,4 +350,47 @@ func writeFindings(w io.Writer, fs verify.Findings, indent string) {
 			fmt.Fprintf(w, "%s        hint: %s\n", indent, f.Hint)
 		}
 	}
+}
+
+// trailingFlags are the flags accepted after the positional arguments
+// (`verify image REF --host a.json`): urfave/cli stops parsing flags at the
+// first argument, so they are picked up here. true means the flag takes a
+// value.
+var trailingFlags = map[string]bool{"host": true, "config": true, "format": true, "no-color": false}
+
+// parseTrailingFlags moves flags found among the arguments into the
+// context and returns the remaining positional arguments.
+func parseTrailingFlags(c *cli.Context) ([]string, error) {
+	args := c.Args().Slice()
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		takes, ok := trailingFlags[name]
+		if !ok {
+			return nil, exitf(ExitUsage, "flag provided but not defined: %s", a)
+		}
+		if takes && !hasVal {
+			if i+1 >= len(args) {
+				return nil, exitf(ExitUsage, "flag needs an argument: %s", a)
+			}
+			i++
+			val = args[i]
+		}
+		if !takes {
+			val = "true"
+		}
+		if err := c.Set(name, val); err != nil {
+			return nil, exitf(ExitUsage, "%s: %v", a, err)
+		}
+	}
+	return pos, nil
 }

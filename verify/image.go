@@ -715,14 +715,17 @@ func (c *checker) checkCompiled(want *CompiledConfig) {
 	got := c.cfg.Config
 	hint := "rebuild the image (`nix2gpu build`) so it matches nix2gpu.yaml"
 	gotEnv := envMap(got.Env)
-	for k, v := range envMap(want.Env) {
+	wantEnv := envMap(want.Env)
+	for _, k := range sortedKeys(wantEnv) {
+		v := wantEnv[k]
 		if g, ok := gotEnv[k]; !ok {
 			c.add(errorf(CheckCompiled, hint, "env %s is in the compiled config but not in the image", k))
 		} else if g != v {
 			c.add(errorf(CheckCompiled, hint, "env %s is %q in the image, %q in the compiled config", k, g, v))
 		}
 	}
-	for k, v := range want.Labels {
+	for _, k := range sortedKeys(want.Labels) {
+		v := want.Labels[k]
 		if g, ok := got.Labels[k]; !ok || g != v {
 			c.add(errorf(CheckCompiled, hint, "label %s is %q in the image, %q in the compiled config", k, g, v))
 		}
@@ -744,4 +747,13 @@ func (c *checker) checkCompiled(want *CompiledConfig) {
 	if want.WorkingDir != "" && want.WorkingDir != got.WorkingDir {
 		c.add(errorf(CheckCompiled, hint, "working directory is %q in the image, %q in the compiled config", got.WorkingDir, want.WorkingDir))
 	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
