@@ -73,6 +73,8 @@ type schemaValidator interface {
 	Validate(f *config.File) diag.Diagnostics
 }
 
+var _ schemaValidator = (*schema.Schema)(nil)
+
 // loadSchema compiles the embedded schema. A schema that fails to compile
 // is a bug in nix2gpu, not in the user's file.
 func loadSchema() (schemaValidator, error) {
@@ -80,12 +82,7 @@ func loadSchema() (schemaValidator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the built-in schema: %w", err)
 	}
-	var v any = s
-	sv, ok := v.(schemaValidator)
-	if !ok {
-		return nil, nil
-	}
-	return sv, nil
+	return s, nil
 }
 
 // loadProject runs the front end on FILE: read and parse the YAML, check it
@@ -121,7 +118,7 @@ func loadProject(c *cli.Context, env *Env, file string) (*compiler.Project, *con
 	sv, err := loadSchema()
 	if err != nil {
 		ds.Errorf(diag.Range{Filename: display}, "this is a bug in nix2gpu; please report it", "%v", err)
-	} else if sv != nil {
+	} else {
 		schemaDiags = sv.Validate(f)
 	}
 	ds.Append(schemaDiags...)

@@ -17,7 +17,7 @@ func (e *AttrPathError) Error() string { return e.Reason }
 // ParseAttrPath parses a Nix attribute path such as
 // `python312Packages.torch` or `nodePackages."@angular/cli"`: identifiers
 // separated by dots, where a segment that is not an identifier is written
-// in double quotes (with \" and \\ escapes). The segments are returned
+// in double quotes (with Nix's escapes: \" \\ \n \r \t \$). The segments are returned
 // unquoted; the emitter quotes what needs quoting.
 func ParseAttrPath(s string) (AttrPath, error) {
 	rs := []rune(s)
@@ -38,7 +38,7 @@ func ParseAttrPath(s string) (AttrPath, error) {
 			closed := false
 			for i < len(rs) {
 				if rs[i] == '\\' && i+1 < len(rs) {
-					b.WriteRune(rs[i+1])
+					b.WriteRune(unescape(rs[i+1]))
 					i += 2
 					continue
 				}
@@ -84,6 +84,19 @@ func ParseAttrPath(s string) (AttrPath, error) {
 	}
 }
 
+// unescape decodes the character after a backslash as Nix strings do.
+func unescape(r rune) rune {
+	switch r {
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	}
+	return r
+}
+
 func isIdentStart(r rune) bool {
 	return r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
 }
@@ -101,7 +114,7 @@ func (p AttrPath) String() string {
 		if isIdent(s) {
 			parts[i] = s
 		} else {
-			parts[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`).Replace(s) + `"`
+			parts[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(s) + `"`
 		}
 	}
 	return strings.Join(parts, ".")

@@ -548,7 +548,7 @@ func (c *compiler) checkRegistry(v *config.Value) bool {
 	hint := "write REGISTRY/REPOSITORY, e.g. ghcr.io/acme/app; the tag comes from `tag:`"
 	ref, err := name.ParseReference(s, name.WithDefaultTag(""))
 	if err != nil {
-		c.errorAt(v, hint, "invalid registry reference %q: %v", s, trimNameErr(err))
+		c.errorAt(v, hint, "invalid registry reference %q: %v", s, err)
 		return false
 	}
 	switch r := ref.(type) {
@@ -562,14 +562,6 @@ func (c *compiler) checkRegistry(v *config.Value) bool {
 		}
 	}
 	return true
-}
-
-func trimNameErr(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.Contains(msg, "repository") {
-		return msg
-	}
-	return msg
 }
 
 // noteRawNix reports every `!nix` value: a note where raw Nix is accepted
