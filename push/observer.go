@@ -20,10 +20,13 @@ type observer struct {
 
 	mu   sync.Mutex
 	seen map[v1.Hash]EventKind
+	// existing are manifest digests the registry said it already has
+	// under the pushed tag.
+	existing map[v1.Hash]bool
 }
 
 func newObserver(inner http.RoundTripper, emit func(Event)) *observer {
-	return &observer{inner: inner, emit: emit, seen: map[v1.Hash]EventKind{}}
+	return &observer{inner: inner, emit: emit, seen: map[v1.Hash]EventKind{}, existing: map[v1.Hash]bool{}}
 }
 
 func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -39,6 +42,12 @@ func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
 		o.report(BlobSkipped, req.URL.Query().Get("mount"))
 	case req.Method == http.MethodPut && resp.StatusCode == http.StatusCreated && strings.Contains(path, "/blobs/uploads/"):
 		o.report(BlobUploaded, req.URL.Query().Get("digest"))
+	case req.Method == http.MethodHead && resp.StatusCode == http.StatusOK && strings.Contains(path, "/manifests/"):
+		if h, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest")); err == nil {
+			o.mu.Lock()
+			o.existing[h] = true
+			o.mu.Unlock()
+		}
 	case req.Method == http.MethodPut && resp.StatusCode == http.StatusCreated && strings.Contains(path, "/manifests/"):
 		h, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest"))
 		if err == nil {
@@ -61,6 +70,21 @@ func (o *observer) report(kind EventKind, digest string) {
 	o.seen[h] = kind
 	o.mu.Unlock()
 	o.emit(Event{Kind: kind, Digest: h})
+}
+
+// alreadyThere reports every blob in sizes as skipped when the registry
+// held the manifest digest under the tag: remote.Write then skips the
+// whole image without asking about its blobs.
+func (o *observer) alreadyThere(digest v1.Hash, sizes map[v1.Hash]int64) {
+	o.mu.Lock()
+	found := o.existing[digest]
+	o.mu.Unlock()
+	if !found {
+		return
+	}
+	for h := range sizes {
+		o.report(BlobSkipped, h.String())
+	}
 }
 
 // counts totals what happened to the blobs in sizes.

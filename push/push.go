@@ -155,6 +155,7 @@ func pushOne(ctx context.Context, img v1.Image, ref string, opts Options) (Resul
 	if err := remote.Write(tag, img, remoteOptions(ctx, opts, obs, emit)...); err != nil {
 		return Result{}, classify(tag.Context().RegistryStr(), err)
 	}
+	obs.alreadyThere(digest, sizes)
 	res.Uploaded, res.Skipped, res.UploadedBytes = obs.counts(sizes)
 	return res, nil
 }

@@ -126,6 +126,20 @@ func TestPushAndRepushRealRegistry(t *testing.T) {
 		t.Errorf("re-push reported uploads: %v", up)
 	}
 
+	// The same tag again: remote.Write sees the manifest is there and asks
+	// about no blob; all of them still count as skipped.
+	rec3 := &recorder{}
+	res, err = Push(context.Background(), img, []string{ref}, fastOptions(rec3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want3 := (Result{Ref: ref, Digest: want.Digest, Skipped: 4}); res[0] != want3 {
+		t.Errorf("same-tag push\n got %+v\nwant %+v", res[0], want3)
+	}
+	if n := len(rec3.digests(BlobSkipped)); n != 4 {
+		t.Errorf("same-tag push reported %d skipped blobs, want 4", n)
+	}
+
 	// The registry's own access log agrees: four blob uploads in all, all
 	// from the first push. Stopping it first makes the log complete.
 	reg.Stop()

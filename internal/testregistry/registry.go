@@ -74,6 +74,9 @@ func Launch(dir string) (*Registry, error) {
 	if _, err := exec.LookPath(Binary); err != nil {
 		return nil, ErrNotInstalled
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
