@@ -109,16 +109,42 @@ func requireHint(r Requirement, f Facts, h *Host, g *GPU) string {
 	hint := "failing terms: " + strings.Join(dedupe(failed), ", ") + "."
 	for _, alt := range r.Alternatives {
 		for _, t := range alt {
-			if t.Key == "cuda" && (t.Op == OpGe || t.Op == OpGt) && !t.holds(hv) {
-				if n, err := cuda.DriverFor(t.Value); err == nil && n.Known {
-					hint += fmt.Sprintf(" CUDA %s needs driver >= %s (minor version compatibility from %s); this host has %s and runs CUDA up to %s.",
-						n.Version, n.Full, n.MinorCompat, h.DriverVersion, h.CUDAVersion)
-				}
-				hint += fmt.Sprintf(" Upgrade the driver, or build with cuda.version %q or older.", h.CUDAVersion)
+			if t.Key != "cuda" || (t.Op != OpGe && t.Op != OpGt) || t.holds(hv) {
+				continue
 			}
+			if n, err := cuda.DriverFor(t.Value); err == nil && n.Known {
+				hint += fmt.Sprintf(" CUDA %s needs driver >= %s (>= %s through minor version compatibility); this host has %s, which runs CUDA up to %s.",
+					n.Version, n.Full, n.MinorCompat, h.DriverVersion, h.CUDAVersion)
+				if minorCompatible(n, h) {
+					hint += " The driver would run this CUDA version through minor version compatibility: only this requirement stops the NVIDIA runtime's legacy mode (CDI mode does not check it)."
+				}
+			}
+			hint += " " + upgradeOrDowngrade(h)
+			return hint
 		}
 	}
 	return hint
+}
+
+// minorCompatible reports whether the host driver runs code of n's CUDA
+// version through minor version compatibility (same major family, driver
+// at least the family floor).
+func minorCompatible(n cuda.DriverNeeds, h *Host) bool {
+	imgMajor, _, _ := strings.Cut(n.Version, ".")
+	hostMajor, _, _ := strings.Cut(h.CUDAVersion, ".")
+	if imgMajor != hostMajor || n.MinorCompat == "" {
+		return false
+	}
+	c, err := cuda.CompareVersions(h.DriverVersion, n.MinorCompat)
+	return err == nil && c >= 0
+}
+
+// upgradeOrDowngrade says what would make a too-new image run on h.
+func upgradeOrDowngrade(h *Host) string {
+	if v := newestOffered(h.CUDAVersion); v != "" {
+		return fmt.Sprintf("Upgrade the host driver, or set cuda.version to %q (the newest CUDA nix2gpu offers that this host runs natively).", v)
+	}
+	return fmt.Sprintf("Upgrade the host driver: no CUDA version nix2gpu offers (%s) is old enough for CUDA %s.", strings.Join(cuda.Versions(), ", "), h.CUDAVersion)
 }
 
 func dedupe(s []string) []string {
@@ -153,15 +179,11 @@ func driverFindings(f Facts, h *Host, gpus []*GPU) Findings {
 	if cmpAPI >= 0 {
 		return nil
 	}
-	imgMajor, _, _ := strings.Cut(need.Version, ".")
-	hostMajor, _, _ := strings.Cut(h.CUDAVersion, ".")
-	if imgMajor == hostMajor && need.MinorCompat != "" {
-		if c, err := cuda.CompareVersions(h.DriverVersion, need.MinorCompat); err == nil && c >= 0 {
-			return Findings{warnf(CheckVerdictDriver,
-				fmt.Sprintf("fine for most workloads; for full support use driver >= %s or cuda.version %q", orUnknown(need.Full), h.CUDAVersion),
-				"image CUDA %s is newer than the driver's CUDA %s (driver %s): it runs through minor version compatibility, without features that need a newer driver and without JIT of PTX newer than the driver",
-				need.Version, h.CUDAVersion, h.DriverVersion)}
-		}
+	if minorCompatible(need, h) {
+		return Findings{warnf(CheckVerdictDriver,
+			fmt.Sprintf("fine for most workloads; for full support use driver >= %s. %s", orUnknown(need.Full), upgradeOrDowngrade(h)),
+			"image CUDA %s is newer than the driver's CUDA %s (driver %s): it runs through minor version compatibility, without features that need a newer driver and without JIT of PTX newer than the driver",
+			need.Version, h.CUDAVersion, h.DriverVersion)}
 	}
 	msg := fmt.Sprintf("image CUDA %s needs driver >= %s", need.Version, orUnknown(need.Full))
 	if need.MinorCompat != "" {
@@ -169,7 +191,7 @@ func driverFindings(f Facts, h *Host, gpus []*GPU) Findings {
 	}
 	msg += fmt.Sprintf("; host %s has driver %s, which runs CUDA up to %s: CUDA calls fail with \"CUDA driver version is insufficient for CUDA runtime version\"",
 		h.Name, h.DriverVersion, h.CUDAVersion)
-	hint := fmt.Sprintf("upgrade the host driver to >= %s, or set cuda.version to %q or older.", orUnknown(need.Full), newestOffered(h.CUDAVersion))
+	hint := fmt.Sprintf("Driver >= %s runs it. %s", orUnknown(need.Full), upgradeOrDowngrade(h))
 	hint += " " + forwardCompatNote(need.Version, h, gpus, len(f.CompatLibs) > 0)
 	sev := Error
 	if len(f.CompatLibs) > 0 && forwardCompatOK(h, gpus) {
@@ -186,16 +208,14 @@ func orUnknown(s string) string {
 	return s
 }
 
-// newestOffered is the newest nix2gpu CUDA version not newer than the host's.
+// newestOffered is the newest nix2gpu CUDA version not newer than the
+// host's, or empty when every offered version is newer.
 func newestOffered(hostCUDA string) string {
 	best := ""
 	for _, r := range cuda.Releases {
 		if c, err := cuda.CompareVersions(r.Version, hostCUDA); err == nil && c <= 0 {
 			best = r.Version
 		}
-	}
-	if best == "" {
-		return hostCUDA
 	}
 	return best
 }
