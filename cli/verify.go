@@ -32,9 +32,11 @@ func verifyCommand(env *Env) *cli.Command {
 		Name:      "verify",
 		Usage:     "check images and the GPU host against each other",
 		ArgsUsage: "[CONTAINER...]",
-		Description: `Without a subcommand, verifies the built image of each container (the
-result-<container> link 'nix2gpu build' leaves) and, against this host's
-GPUs or the --host profiles, gives a compatibility verdict per GPU.
+		Description: `Without a subcommand, builds the named containers (all when none is
+named) as 'nix2gpu build' does, runs the image checks on each, and gives
+a compatibility verdict per GPU against this host or the --host profiles.
+A result-<container> link in the directory is verified as it is instead
+of building.
 
 Exit codes: 0 compatible, 1 findings or incompatible, 2 usage,
 3 no GPU driver or image unreachable.
@@ -43,7 +45,7 @@ Examples:
    nix2gpu verify image ./result --host hosts/a100.json --host hosts/l4.json
    nix2gpu verify host --format json > hosts/$(hostname).json
    nix2gpu verify comfyui`,
-		Flags: verifyFlags(),
+		Flags: append(verifyFlags(), buildFlags()...),
 		Subcommands: []*cli.Command{
 			verifyImageCommand(env),
 			verifyHostCommand(env),
@@ -158,22 +160,21 @@ func orNone(s string) string {
 
 type namedRef struct{ Name, Ref string }
 
-// runVerifyContainers finds each container's built image (the
-// result-<container> links `nix2gpu build` leaves) and verifies it against
-// this host or the --host profiles.
+// runVerifyContainers verifies each container's image: a result-<container>
+// link in the directory is used as it is; otherwise the project is
+// compiled and built (as `nix2gpu build` does) and the built image paths
+// are verified. The verdict is against this host's GPUs or the --host
+// profiles.
 func runVerifyContainers(c *cli.Context, env *Env, names []string) error {
 	var refs []namedRef
+	var missing []string
 	if len(names) == 0 {
 		matches, _ := filepath.Glob(filepath.Join(env.Dir, "result-*"))
 		sort.Strings(matches)
 		for _, m := range matches {
 			refs = append(refs, namedRef{Name: strings.TrimPrefix(filepath.Base(m), "result-"), Ref: m})
 		}
-		if len(refs) == 0 {
-			return exitf(ExitEnv, "no built images found (no result-<container> links in %s): run `nix2gpu build` first, or use `nix2gpu verify image REF`", displayDir(env.Dir))
-		}
 	}
-	var missing []string
 	for _, n := range names {
 		p := filepath.Join(env.Dir, "result-"+n)
 		if _, err := os.Stat(p); err != nil {
@@ -182,11 +183,48 @@ func runVerifyContainers(c *cli.Context, env *Env, names []string) error {
 		}
 		refs = append(refs, namedRef{Name: n, Ref: p})
 	}
-	if len(missing) > 0 {
-		return exitf(ExitEnv, "no built image for %s (looked for result-%s): run `nix2gpu build %s` first",
-			strings.Join(missing, ", "), strings.Join(missing, ", result-"), strings.Join(missing, " "))
+	if len(missing) > 0 || len(refs) == 0 {
+		cfgPath, display := configPath(env, c.String("file"))
+		if _, err := os.Stat(cfgPath); err != nil {
+			if len(missing) > 0 {
+				return exitf(ExitEnv, "no built image for %s (looked for result-%s) and no %s to build it from: run `nix2gpu build %s` in the project, or use `nix2gpu verify image REF`",
+					strings.Join(missing, ", "), strings.Join(missing, ", result-"), display, strings.Join(missing, " "))
+			}
+			return exitf(ExitEnv, "no built images found (no result-<container> links) and no %s to build from: run `nix2gpu verify` in the project directory, or use `nix2gpu verify image REF`", display)
+		}
+		built, err := buildForVerify(c, env, missing)
+		if err != nil {
+			return err
+		}
+		refs = append(refs, built...)
 	}
 	return runVerifyImages(c, env, refs, true)
+}
+
+// buildForVerify compiles the project and builds the named containers (all
+// when names is empty), returning the image paths nix printed.
+func buildForVerify(c *cli.Context, env *Env, names []string) ([]namedRef, error) {
+	out, err := outputOf(c, env)
+	if err != nil {
+		return nil, err
+	}
+	proj, dir, err := compileForBuild(c, env, out, c.String("file"))
+	if err != nil {
+		return nil, err
+	}
+	sel, err := selectContainers(proj, names)
+	if err != nil {
+		return nil, err
+	}
+	results, err := buildSelected(c, env, dir, sel)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]namedRef, 0, len(results))
+	for _, r := range results {
+		refs = append(refs, namedRef{Name: r.Container, Ref: r.Path})
+	}
+	return refs, nil
 }
 
 func displayDir(d string) string {
@@ -356,7 +394,10 @@ func writeFindings(w io.Writer, fs verify.Findings, indent string) {
 // (`verify image REF --host a.json`): urfave/cli stops parsing flags at the
 // first argument, so they are picked up here. true means the flag takes a
 // value.
-var trailingFlags = map[string]bool{"host": true, "config": true, "format": true, "no-color": false}
+var trailingFlags = map[string]bool{
+	"host": true, "config": true, "format": true, "no-color": false,
+	"file": true, "f": true, "system": true, "builders": true, "max-jobs": true, "override-input": true,
+}
 
 // parseTrailingFlags moves flags found among the arguments into the
 // context and returns the remaining positional arguments.
