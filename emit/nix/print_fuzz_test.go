@@ -273,10 +273,12 @@ func TestStringsAgainstNix(t *testing.T) {
 	strs := append([]string(nil), stringSeeds...)
 	strs = append(strs, corpusStrings(t, "FuzzQuote", "FuzzStr", "FuzzAttrName")...)
 	var keep []string
+	seen := map[string]bool{}
 	for _, s := range strs {
 		// JSON carries only valid UTF-8, and Nix strings end at NUL.
-		if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		if utf8.ValidString(s) && !strings.ContainsRune(s, 0) && !seen[s] {
 			keep = append(keep, s)
+			seen[s] = true
 		}
 	}
 	var list []Expr
