@@ -338,6 +338,9 @@ func describeAlts(n *node) string {
 // describeValue renders a value of the user's file for messages:
 // string "50", number 12.8, a map, a list.
 func describeValue(d *config.Value) string {
+	if d.IsNix() {
+		return "raw Nix " + strconv.Quote(truncate(d.Str, 60))
+	}
 	switch d.Kind {
 	case config.List:
 		return "a list"
@@ -368,6 +371,8 @@ func describeScalar(d *config.Value) string {
 // kindHint suggests the usual fix for a YAML scalar of the wrong kind.
 func kindHint(want cue.Kind, d *config.Value) string {
 	switch {
+	case d.IsNix():
+		return "raw Nix (!nix) is accepted only in services, home.programs and home.modules"
 	case want&cue.StringKind != 0 && (d.Kind == config.Float || d.Kind == config.Int || d.Kind == config.Bool):
 		return fmt.Sprintf("YAML reads %s as a %s; quote it: %q", d.Str, d.Kind, d.Str)
 	case want&cue.IntKind != 0 && d.Kind == config.String:
@@ -381,8 +386,6 @@ func kindHint(want cue.Kind, d *config.Value) string {
 		}
 	case want&cue.StringKind != 0 && d.Kind == config.Null:
 		return `an empty value is null in YAML; write "" for an empty string`
-	case d.IsNix():
-		return "raw Nix (!nix) is accepted only in services, home.programs and home.modules"
 	}
 	return ""
 }

@@ -1,0 +1,112 @@
+package schema
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"cuelang.org/go/cue"
+
+	"github.com/nix2gpu/nix2gpu/cuda"
+)
+
+// TestCUDAVersionsMatchTable keeps #CUDAVersion equal to the Go table.
+func TestCUDAVersionsMatchTable(t *testing.T) {
+	s := loadSchema(t)
+	v := s.root.LookupPath(cue.ParsePath("#CUDAVersion"))
+	n, err := compileNode(v, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range n.enum {
+		got = append(got, strings.Trim(e, `"`))
+	}
+	want := slices.Clone(cuda.Versions())
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("#CUDAVersion = %v, cuda.Versions() = %v", got, want)
+	}
+	d, ok := v.Default()
+	if !ok {
+		t.Fatal("#CUDAVersion has no default")
+	}
+	if def, _ := d.String(); def != cuda.DefaultVersion {
+		t.Errorf("#CUDAVersion default = %q, cuda.DefaultVersion = %q", def, cuda.DefaultVersion)
+	}
+}
+
+func TestJSONSchemaCoversEveryField(t *testing.T) {
+	s := loadSchema(t)
+	raw, err := s.JSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["$schema"] != "http://json-schema.org/draft-07/schema#" {
+		t.Errorf("$schema = %v", doc["$schema"])
+	}
+	if strings.Contains(string(raw), "$defs") {
+		t.Error("draft-07 output still mentions $defs")
+	}
+	defs, _ := doc["definitions"].(map[string]any)
+	// Every field the validator knows appears as a property with a
+	// description, in the document or one of its definitions.
+	for _, name := range []string{"Container", "Services", "Svc_postgres", "Svc_comfyui", "Svc_vllm", "CUDA", "SSH", "Home", "Secret"} {
+		if defs[name] == nil {
+			t.Errorf("definitions lack %s", name)
+		}
+	}
+	svcs := defs["Services"].(map[string]any)["properties"].(map[string]any)
+	for _, name := range s.top.fields["defaults"].node.fields["services"].node.names {
+		if svcs[name] == nil {
+			t.Errorf("Services lacks %s", name)
+		}
+	}
+	var walk func(path string, x any)
+	walk = func(path string, x any) {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return
+		}
+		if props, ok := m["properties"].(map[string]any); ok {
+			for k, p := range props {
+				pm := p.(map[string]any)
+				if d, _ := pm["description"].(string); d == "" {
+					t.Errorf("%s.%s has no description", path, k)
+				}
+				walk(path+"."+k, p)
+			}
+		}
+		for _, key := range []string{"items", "patternProperties", "definitions"} {
+			switch c := m[key].(type) {
+			case map[string]any:
+				if key == "items" {
+					walk(path+"[]", c)
+					continue
+				}
+				for k, v := range c {
+					walk(path+"."+k, v)
+				}
+			}
+		}
+	}
+	walk("", doc)
+	port := defs["Svc_vllm"].(map[string]any)["properties"].(map[string]any)["port"].(map[string]any)
+	if port["default"] != float64(8000) {
+		t.Errorf("vllm port default = %v, want 8000", port["default"])
+	}
+}
+
+func TestCUEText(t *testing.T) {
+	s := loadSchema(t)
+	for _, want := range []string{"#Config:", "#Container:", "#Svc_postgres:", "#Svc_comfyui:"} {
+		if !strings.Contains(s.CUE(), want) {
+			t.Errorf("CUE() lacks %q", want)
+		}
+	}
+}
