@@ -1,11 +1,347 @@
 package cli
 
-import "github.com/urfave/cli/v2"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nix2gpu/nix2gpu/build"
+	"github.com/nix2gpu/nix2gpu/compiler"
+	"github.com/nix2gpu/nix2gpu/diag"
+	"github.com/nix2gpu/nix2gpu/emit"
+)
 
 func buildCommand(env *Env) *cli.Command {
 	return &cli.Command{
-		Name:   "build",
-		Usage:  "compile, then build the images with nix",
-		Action: notYet("build"),
+		Name:      "build",
+		Usage:     "compile, then build the images with nix",
+		ArgsUsage: "[CONTAINER...]",
+		Description: `Compiles nix2gpu.yaml into the flake (as 'nix2gpu compile' does), then
+runs 'nix build' for the named containers, or all of them, in one Nix
+invocation so their derivations build in parallel. On a terminal one status
+line shows derivations built, downloads and the current build's last log
+line; otherwise (a pipe, CI, NO_COLOR) progress is plain lines on stderr.
+The image store paths are printed on stdout, one "CONTAINER PATH" a line.
+
+A failed derivation is named with the last lines of its log (exit 1).
+Without nix the exit code is 3.
+
+Examples:
+   nix2gpu build
+   nix2gpu build comfyui --system aarch64-linux --builders 'ssh://gh200 aarch64-linux'
+   nix2gpu build --format json | jq -r '.results[].path'`,
+		Flags: append(buildFlags(), OutputFlags()...),
+		Action: func(c *cli.Context) error {
+			out, err := outputOf(c, env)
+			if err != nil {
+				return err
+			}
+			results, _, err := compileAndBuild(c, env, out)
+			if err != nil {
+				return err
+			}
+			return writeBuildResults(env.Stdout, out, results)
+		},
 	}
+}
+
+// buildFlags are shared by build and push, which builds before pushing.
+func buildFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "the project file (default: nix2gpu.yaml)"},
+		&cli.StringFlag{Name: "system", Usage: "build packages.`SYSTEM` (default: this machine's), passed to nix as --system"},
+		&cli.StringFlag{Name: "builders", Usage: "remote builders, passed to nix as --builders"},
+		&cli.StringFlag{Name: "max-jobs", Usage: "parallel local builds, passed to nix as --max-jobs"},
+		&cli.StringSliceFlag{Name: "override-input", Usage: "`NAME=URL`: use another flake input (repeatable), passed to nix"},
+	}
+}
+
+// compileAndBuild compiles the project, checks the requested container
+// names and builds them, rendering progress on stderr.
+func compileAndBuild(c *cli.Context, env *Env, out *Output) ([]build.Result, *compiler.Project, error) {
+	proj, dir, err := compileForBuild(c, env, out, c.String("file"))
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := selectContainers(proj, c.Args().Slice())
+	if err != nil {
+		return nil, nil, err
+	}
+	results, err := buildSelected(c, env, dir, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	return results, proj, nil
+}
+
+// buildSelected runs nix build for names with the command's flags,
+// rendering progress on stderr.
+func buildSelected(c *cli.Context, env *Env, dir string, names []string) ([]build.Result, error) {
+	extra, err := overrideInputs(c.StringSlice("override-input"))
+	if err != nil {
+		return nil, err
+	}
+	progress := newBuildProgress(env)
+	results, err := build.Build(c.Context, build.Options{
+		Dir:        dir,
+		Containers: names,
+		System:     c.String("system"),
+		Builders:   c.String("builders"),
+		MaxJobs:    c.String("max-jobs"),
+		ExtraArgs:  extra,
+		Progress:   progress.event,
+	})
+	progress.finish(err == nil)
+	if err != nil {
+		return nil, buildFailure(env.Stderr, err)
+	}
+	return results, nil
+}
+
+// compileForBuild is the one place build and push meet the compile
+// pipeline: read, validate and compile the config, print its diagnostics,
+// and write the generated flake next to it. It returns the project and the
+// directory holding flake.nix.
+func compileForBuild(c *cli.Context, env *Env, out *Output, file string) (*compiler.Project, string, error) {
+	if err := checkConfigReadable(env, file); err != nil {
+		return nil, "", err
+	}
+	proj, f, ds := loadProject(c, env, file)
+	if err := printDiagnostics(out, ds, f); err != nil {
+		return nil, "", exitf(ExitEnv, "writing diagnostics: %v", err)
+	}
+	if ds.HasErrors() || proj == nil {
+		return nil, "", silentExit(ExitFindings)
+	}
+	path, _ := configPath(env, file)
+	dir := filepath.Dir(path)
+	if err := writeFlake(proj, dir); err != nil {
+		return nil, "", err
+	}
+	return proj, dir, nil
+}
+
+// selectContainers returns the requested names in order, or every
+// container when none is named. An unknown name is a usage error with the
+// closest known name as a hint.
+func selectContainers(p *compiler.Project, args []string) ([]string, error) {
+	all := make([]string, 0, len(p.Containers))
+	for _, c := range p.Containers {
+		all = append(all, c.Name)
+	}
+	if len(args) == 0 {
+		return all, nil
+	}
+	known := map[string]bool{}
+	for _, n := range all {
+		known[n] = true
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, a := range args {
+		if !known[a] {
+			msg := fmt.Sprintf("unknown container %q", a)
+			if hint := diag.DidYouMean(a, all); hint != "" {
+				msg += " (" + hint + ")"
+			}
+			sorted := append([]string(nil), all...)
+			sort.Strings(sorted)
+			return nil, exitf(ExitUsage, "%s; the project has: %s", msg, strings.Join(sorted, ", "))
+		}
+		if !seen[a] {
+			seen[a] = true
+			names = append(names, a)
+		}
+	}
+	return names, nil
+}
+
+func overrideInputs(specs []string) ([]string, error) {
+	var args []string
+	for _, s := range specs {
+		name, url, ok := strings.Cut(s, "=")
+		if !ok || name == "" || url == "" {
+			return nil, exitf(ExitUsage, "--override-input %q: want NAME=URL", s)
+		}
+		args = append(args, "--override-input", name, url)
+	}
+	return args, nil
+}
+
+// buildFailure prints what the user needs to fix a failed build and picks
+// the exit code: 3 when nix is missing, 1 when a derivation failed.
+func buildFailure(w io.Writer, err error) error {
+	if errors.Is(err, build.ErrNixNotFound) {
+		return exitf(ExitEnv, "nix is not installed or not on PATH (install Nix 2.8 or later with flakes): %v", err)
+	}
+	var be *build.Error
+	if !errors.As(err, &be) {
+		return &ExitError{Code: ExitFindings, Err: err}
+	}
+	if len(be.Log) > 0 {
+		fmt.Fprintf(w, "last %d log lines of %s:\n", len(be.Log), build.DrvName(be.Drv))
+		for _, l := range be.Log {
+			fmt.Fprintf(w, "  > %s\n", l)
+		}
+	}
+	for _, m := range be.Messages[min(1, len(be.Messages)):] {
+		fmt.Fprintf(w, "nix: %s\n", m)
+	}
+	if be.Drv != "" {
+		fmt.Fprintf(w, "hint: 'nix log %s' prints the whole log\n", be.Drv)
+	}
+	return &ExitError{Code: ExitFindings, Err: err}
+}
+
+func writeBuildResults(w io.Writer, out *Output, results []build.Result) error {
+	if out.Format == diag.FormatJSON {
+		type result struct {
+			Container string `json:"container"`
+			System    string `json:"system"`
+			Path      string `json:"path"`
+		}
+		rs := make([]result, len(results))
+		for i, r := range results {
+			rs[i] = result{r.Container, r.System, r.Path}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Results []result `json:"results"`
+		}{rs})
+	}
+	for _, r := range results {
+		fmt.Fprintf(w, "%s %s\n", r.Container, r.Path)
+	}
+	return nil
+}
+
+// buildProgress renders build events on stderr: one redrawn status line on
+// a terminal, plain lines elsewhere so CI logs stay readable.
+type buildProgress struct {
+	w     io.Writer
+	live  bool
+	width int
+	drawn string
+	last  build.State
+}
+
+func newBuildProgress(env *Env) *buildProgress {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	live := isTerminal(env.Stderr) && getenv("NO_COLOR") == "" && getenv("CI") == "" && getenv("TERM") != "dumb"
+	width := 80
+	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n > 0 {
+		width = n
+	}
+	return &buildProgress{w: env.Stderr, live: live, width: width}
+}
+
+func (p *buildProgress) event(e build.Event) {
+	p.last = e.State
+	if p.live {
+		if e.Kind == build.EventMessage && e.Level == 1 {
+			p.clear()
+			fmt.Fprintf(p.w, "warning: %s\n", strings.TrimPrefix(e.Text, "warning: "))
+		}
+		// Width-1 keeps the cursor off the last column, where some
+		// terminals wrap.
+		if line := e.State.StatusLine(p.width - 1); line != p.drawn {
+			fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+			p.drawn = line
+		}
+		return
+	}
+	switch e.Kind {
+	case build.EventBuildStarted:
+		fmt.Fprintf(p.w, "building %s\n", build.DrvName(e.Drv))
+	case build.EventDownloadStarted:
+		fmt.Fprintf(p.w, "fetching %s\n", storeName(e.Text))
+	case build.EventMessage:
+		if e.Level == 1 {
+			fmt.Fprintf(p.w, "warning: %s\n", strings.TrimPrefix(e.Text, "warning: "))
+		}
+	}
+}
+
+func (p *buildProgress) clear() {
+	if p.drawn != "" {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drawn = ""
+	}
+}
+
+// finish leaves a summary line.
+func (p *buildProgress) finish(ok bool) {
+	p.clear()
+	if ok {
+		fmt.Fprintf(p.w, "done: %s\n", p.last.Counts())
+	}
+}
+
+// storeName is the name part of a store path, without the hash.
+func storeName(path string) string {
+	base := filepath.Base(path)
+	if i := strings.IndexByte(base, '-'); i == 32 {
+		return base[i+1:]
+	}
+	return base
+}
+
+// writeFlake writes the generated files next to the config, only those
+// whose content changed, each atomically, and refuses to replace a
+// hand-written flake.nix.
+func writeFlake(p *compiler.Project, dir string) error {
+	files, err := emit.Generate(p)
+	if err != nil {
+		return &ExitError{Code: ExitFindings, Err: err}
+	}
+	if old, err := os.ReadFile(filepath.Join(dir, "flake.nix")); err == nil && !emit.IsGenerated(old) {
+		return exitf(ExitFindings, "%s was not written by nix2gpu; refusing to overwrite it (move it away, or run 'nix2gpu compile --out DIR' and build there)", filepath.Join(dir, "flake.nix"))
+	}
+	for _, name := range files.Names() {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if old, err := os.ReadFile(path); err == nil && string(old) == string(files[name]) {
+			continue
+		}
+		if err := writeFileAtomic(path, files[name]); err != nil {
+			return exitf(ExitEnv, "writing %s: %v", path, err)
+		}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

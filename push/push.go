@@ -21,7 +21,7 @@ import (
 // Defaults for Options' zero values.
 const (
 	DefaultJobs     = 4
-	DefaultAttempts = 4
+	DefaultAttempts = 3
 	DefaultBackoff  = time.Second
 )
 
@@ -80,7 +80,7 @@ func (k EventKind) String() string {
 // Event is one step of a push.
 type Event struct {
 	Kind EventKind
-	// Ref is the reference being pushed, as given.
+	// Ref is the reference being pushed, with its tag.
 	Ref string
 	// Digest is the blob's or manifest's digest.
 	Digest v1.Hash
@@ -105,25 +105,61 @@ type Result struct {
 // returns a result for each reference that succeeded. A reference that
 // fails does not stop the others; the error joins every failure, each
 // wrapped with its reference. Unreachable registries are *UnreachableError.
+//
+// A second reference on a registry that already received the image (another
+// repository, a mirror path) reads the image back from the first one, so
+// the registry mounts its blobs across repositories instead of receiving
+// them again.
 func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Result, error) {
 	var results []Result
 	var errs []error
+	pushed := map[string]name.Reference{} // registry -> first reference pushed there
 	for _, r := range refs {
-		res, err := pushOne(ctx, img, r, opts)
+		ref, err := name.ParseReference(r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pushing %s: bad reference: %w", r, err))
+			continue
+		}
+		registry := ref.Context().RegistryStr()
+		src := img
+		if prev, ok := pushed[registry]; ok {
+			src = mountable(ctx, img, prev, opts)
+		}
+		res, err := pushOne(ctx, src, ref, opts)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("pushing %s: %w", r, err))
 			continue
+		}
+		if _, ok := pushed[registry]; !ok {
+			pushed[registry] = ref
 		}
 		results = append(results, res)
 	}
 	return results, errors.Join(errs...)
 }
 
-func pushOne(ctx context.Context, img v1.Image, ref string, opts Options) (Result, error) {
-	tag, err := name.ParseReference(ref)
-	if err != nil {
-		return Result{}, fmt.Errorf("bad reference: %w", err)
+// mountable returns img as read from prev, whose layers go-containerregistry
+// mounts when pushing to the same registry. It falls back to img itself
+// when prev cannot be read or does not hold the same image.
+func mountable(ctx context.Context, img v1.Image, prev name.Reference, opts Options) v1.Image {
+	kc := opts.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
 	}
+	want, err := img.Digest()
+	if err != nil {
+		return img
+	}
+	rimg, err := remote.Image(prev.Context().Digest(want.String()),
+		remote.WithContext(ctx), remote.WithTransport(transportOf(opts)), remote.WithAuthFromKeychain(kc))
+	if err != nil {
+		return img
+	}
+	return rimg
+}
+
+func pushOne(ctx context.Context, img v1.Image, tag name.Reference, opts Options) (Result, error) {
+	ref := tag.String()
 	digest, err := img.Digest()
 	if err != nil {
 		return Result{}, fmt.Errorf("reading image: %w", err)

@@ -356,7 +356,11 @@ func TestPushSeveralRefs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(res) != 2 || res[0].Ref != refs[0] || res[1].Ref != refs[1] || res[0].Digest != res[1].Digest {
-		t.Errorf("results %+v", res)
+		t.Fatalf("results %+v", res)
+	}
+	// The second repository mounts the blobs the first one received.
+	if res[0].Uploaded != 3 || res[1].Uploaded != 0 || res[1].Skipped != 3 {
+		t.Errorf("uploads: first %+v, second %+v; want the second to mount all 3 blobs", res[0], res[1])
 	}
 
 	// A bad reference fails alone; the good one still goes.
