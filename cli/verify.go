@@ -273,11 +273,16 @@ func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) e
 	}
 	var results []verifyResult
 	for _, r := range refs {
-		img, err := image.Open(c.Context, resolveRef(env, r.Ref))
+		ref := resolveRef(env, r.Ref)
+		img, err := image.Open(c.Context, ref)
 		if err != nil {
 			return exitf(ExitEnv, "cannot open image %s: %v", r.Ref, err)
 		}
-		rep, err := verify.Image(c.Context, img, opts)
+		iopts := opts
+		if kind, _, _ := image.Detect(ref); kind == image.KindDockerArchive {
+			iopts.PlainLayers = true
+		}
+		rep, err := verify.Image(c.Context, img, iopts)
 		if err != nil {
 			return exitf(ExitEnv, "cannot read image %s: %v", r.Ref, err)
 		}

@@ -90,6 +90,10 @@ type Options struct {
 	// LargeLayer is the size in bytes above which a layer is reported
 	// (default 8 GiB).
 	LargeLayer int64
+	// PlainLayers says the source stores layers as plain tar whatever
+	// their media type says (docker archives): they are then verified
+	// against their diff IDs without being recompressed.
+	PlainLayers bool
 }
 
 // Capability is one compute capability an image was compiled for.
@@ -146,7 +150,7 @@ func Image(ctx context.Context, img v1.Image, opts Options) (*Report, error) {
 	if d, err := img.Digest(); err == nil {
 		r.Digest = d.String()
 	}
-	fsys, layers, err := scanLayers(ctx, img)
+	fsys, layers, err := scanLayers(ctx, img, opts.PlainLayers)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ const scanBufSize = 1 << 20
 // scanLayers reads every layer once: the blob is hashed while it is
 // decompressed and walked as a tar, so digest verification costs no second
 // read. A failing layer is recorded and the scan goes on with the next.
-func scanLayers(ctx context.Context, img v1.Image) (*imageFS, []LayerInfo, error) {
+func scanLayers(ctx context.Context, img v1.Image, byDiffID bool) (*imageFS, []LayerInfo, error) {
 	layers, err := img.Layers()
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing layers: %w", err)
@@ -79,7 +79,7 @@ func scanLayers(ctx context.Context, img v1.Image) (*imageFS, []LayerInfo, error
 			return nil, nil, err
 		}
 		info := LayerInfo{Index: i}
-		if err := scanLayer(l, i, fsys, &info); err != nil {
+		if err := scanLayer(l, i, fsys, &info, byDiffID); err != nil {
 			info.Error = err.Error()
 		}
 		infos = append(infos, info)
@@ -95,24 +95,36 @@ func isUncompressedType(mt types.MediaType) bool {
 	return false
 }
 
-func scanLayer(l v1.Layer, idx int, fsys *imageFS, info *LayerInfo) error {
+// scanLayer reads one layer. Blobs stored compressed are hashed as stored
+// and checked against the manifest digest. Blobs stored as plain tar (an
+// uncompressed media type, or byDiffID for sources such as docker archives
+// that label plain tar as gzip) are read as they are and checked against
+// the config's diff ID: asking those for their compressed form would
+// gzip the whole layer just to hash it.
+func scanLayer(l v1.Layer, idx int, fsys *imageFS, info *LayerInfo, byDiffID bool) error {
 	mt, err := l.MediaType()
 	if err != nil {
 		return fmt.Errorf("media type: %w", err)
 	}
 	info.MediaType = string(mt)
-	if d, err := l.Digest(); err == nil {
-		info.Digest = d.String()
+	plain := byDiffID || isUncompressedType(mt)
+	var want v1.Hash
+	if plain {
+		want, err = l.DiffID()
+	} else {
+		want, err = l.Digest()
 	}
-	if s, err := l.Size(); err == nil {
-		info.Size = s
-	}
-	want, err := l.Digest()
 	if err != nil {
 		return fmt.Errorf("digest: %w", err)
 	}
+	info.Digest = want.String()
+	if !byDiffID {
+		if s, err := l.Size(); err == nil {
+			info.Size = s
+		}
+	}
 	var rc io.ReadCloser
-	if isUncompressedType(mt) {
+	if plain {
 		rc, err = l.Uncompressed()
 	} else {
 		rc, err = l.Compressed()
