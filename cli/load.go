@@ -121,10 +121,10 @@ func loadProject(c *cli.Context, env *Env, file string) (*compiler.Project, *con
 	} else {
 		schemaDiags = sv.Validate(f)
 	}
-	ds.Append(schemaDiags...)
-
 	p, cds := compiler.Compile(f, compiler.Options{FS: os.DirFS(dir)})
-	ds.Append(dropReported(cds, schemaDiags, keyStarts(f.Root))...)
+	cds, schemaDiags = dropReported(cds, schemaDiags, keyStarts(f.Root))
+	ds.Append(schemaDiags...)
+	ds.Append(cds...)
 	return p, f, ds.Sort()
 }
 
@@ -152,38 +152,46 @@ func readConfig(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// dropReported removes compiler diagnostics whose path the schema has
-// already flagged with an error: at the path itself or an ancestor. An
-// error about a key's spelling (its range is the key's) says nothing about
-// the value below it, so it hides only diagnostics at exactly its path.
-func dropReported(compiled, schemaDiags diag.Diagnostics, keys map[diag.Pos]bool) diag.Diagnostics {
-	type flag struct {
-		path  string
-		exact bool
-	}
-	var flagged []flag
-	for _, d := range schemaDiags {
-		if d.Severity == diag.Error && d.Path != "" {
-			flagged = append(flagged, flag{d.Path, keys[d.Range.Start]})
-		}
-	}
-	if len(flagged) == 0 {
-		return compiled
-	}
+// dropReported reconciles the compiler's diagnostics with the schema's so
+// one mistake is reported once. A compiler diagnostic is dropped when the
+// schema flagged an error at its path or an ancestor. An error about a
+// key's spelling (its range is the key's) says nothing about the value
+// below it, so it hides only diagnostics at exactly its path. When both
+// report an error at exactly the same path and only the compiler's says
+// what to do about it (a hint), the compiler's more specific one is kept
+// instead of the schema's.
+func dropReported(compiled, schemaDiags diag.Diagnostics, keys map[diag.Pos]bool) (kept, schemaKept diag.Diagnostics) {
+	replaced := map[int]bool{}
 	var out diag.Diagnostics
 next:
 	for _, d := range compiled {
-		for _, f := range flagged {
-			if d.Path == "" {
-				break
+		if d.Path == "" {
+			out = append(out, d)
+			continue
+		}
+		for i, s := range schemaDiags {
+			if s.Severity != diag.Error || s.Path == "" {
+				continue
 			}
-			if d.Path == f.path || !f.exact && (strings.HasPrefix(d.Path, f.path+".") || strings.HasPrefix(d.Path, f.path+"[")) {
+			if d.Path == s.Path {
+				if d.Severity == diag.Error && s.Hint == "" && d.Hint != "" {
+					replaced[i] = true
+					continue
+				}
+				continue next
+			}
+			if !keys[s.Range.Start] && (strings.HasPrefix(d.Path, s.Path+".") || strings.HasPrefix(d.Path, s.Path+"[")) {
 				continue next
 			}
 		}
 		out = append(out, d)
 	}
-	return out
+	for i, s := range schemaDiags {
+		if !replaced[i] {
+			schemaKept = append(schemaKept, s)
+		}
+	}
+	return out, schemaKept
 }
 
 // keyStarts collects where every map key of the document starts.

@@ -363,7 +363,16 @@ func (c *compiler) attrPath(e *config.Value, set string) (AttrPath, bool) {
 	if errors.As(err, &ae) {
 		r = subRange(e, ae.Offset, 1)
 	}
-	hint := fmt.Sprintf("write an attribute path of %s, such as python312Packages.numpy; quote segments that are not identifiers: foo.\"bar@1\"", set)
+	var hint string
+	switch set {
+	case "cudaPackages":
+		hint = "write an attribute of the CUDA package set, such as cudnn or libcublas"
+	case "a flake input":
+		hint = "write INPUT.attribute.path, such as dotfiles.homeModules.default"
+	default:
+		hint = "write a nixpkgs attribute path, such as python312Packages.numpy"
+	}
+	hint += "; quote segments that are not identifiers: foo.\"bar@1\""
 	c.add(diag.Error, e, r, c.pathOf(e, ""), hint, "invalid attribute path %q: %v", e.Str, err)
 	return nil, false
 }
@@ -548,7 +557,7 @@ func (c *compiler) checkRegistry(v *config.Value) bool {
 	hint := "write REGISTRY/REPOSITORY, e.g. ghcr.io/acme/app; the tag comes from `tag:`"
 	ref, err := name.ParseReference(s, name.WithDefaultTag(""))
 	if err != nil {
-		c.errorAt(v, hint, "invalid registry reference %q: %v", s, err)
+		c.errorAt(v, "write REGISTRY/REPOSITORY in lower case, e.g. ghcr.io/acme/app; the tag comes from `tag:`", "registry entry %q is not a valid image repository", s)
 		return false
 	}
 	switch r := ref.(type) {

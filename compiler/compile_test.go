@@ -350,7 +350,7 @@ func TestChecks(t *testing.T) {
 		{"registries", "registries: [ghcr.io/acme/app:v1, 'ghcr.io/a/b@sha256:0000000000000000000000000000000000000000000000000000000000000000', 'Bad Ref', ghcr.io/acme/ok]",
 			[]string{`5:18 error: registry entry "ghcr.io/acme/app:v1" includes a tag [containers.app.registries[0]]`,
 				`5:39 error: registry entry "ghcr.io/a/b@sha256:0000000000000000000000000000000000000000000000000000000000000000" includes a digest [containers.app.registries[1]]`,
-				`5:126 error: invalid registry reference "Bad Ref": could not parse reference: Bad Ref [containers.app.registries[2]]`}},
+				`5:126 error: registry entry "Bad Ref" is not a valid image repository [containers.app.registries[2]]`}},
 		{"tag", "tag: -bad", []string{`5:10 error: invalid image tag "-bad" [containers.app.tag]`}},
 		{"secret mode", "secrets: {k: {file: k.age, mode: '0999'}}",
 			[]string{`5:38 error: invalid file mode "0999" [containers.app.secrets.k.mode]`}},
