@@ -157,16 +157,12 @@ func patternValue(v cue.Value) cue.Value {
 
 // defaultOf returns the marked default of v as plain JSON data.
 func defaultOf(v cue.Value) (any, bool) {
-	d, ok := v.Default()
-	if !ok || !d.IsConcrete() {
-		return nil, false
-	}
-	b, err := d.MarshalJSON()
-	if err != nil {
+	j := defaultJSON(v)
+	if j == "" {
 		return nil, false
 	}
 	var x any
-	if json.Unmarshal(b, &x) != nil {
+	if json.Unmarshal([]byte(j), &x) != nil {
 		return nil, false
 	}
 	return x, true
