@@ -6,6 +6,7 @@
 package emit
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"path"
@@ -101,6 +102,12 @@ func Generate(p *compiler.Project) (Files, error) {
 		return nil, err
 	}
 	files["flake.nix"] = nix.Print(nix.File{Header: g.header, Body: flake})
+	for _, name := range files.Names() {
+		// Nix strings cannot hold NUL, and Nix stops reading a file at one.
+		if bytes.IndexByte(files[name], 0) >= 0 {
+			return nil, fmt.Errorf("emit: %s: a value contains a NUL character, which Nix cannot represent", name)
+		}
+	}
 	return files, nil
 }
 

@@ -68,6 +68,7 @@ func TestGenerateRejects(t *testing.T) {
 		{"duplicate", &compiler.Project{Systems: []string{"x86_64-linux"}, Containers: []*compiler.Container{ok(), ok()}}, "duplicate container"},
 		{"escaping secret", &compiler.Project{Systems: []string{"x86_64-linux"}, Containers: []*compiler.Container{{Name: "c", Secrets: []compiler.Secret{{Name: "s", File: "../x.age"}}}}}, "inside the project"},
 		{"empty attr path", &compiler.Project{Systems: []string{"x86_64-linux"}, Containers: []*compiler.Container{{Name: "c", Packages: []compiler.AttrPath{{}}}}}, "empty attribute path"},
+		{"NUL in a value", &compiler.Project{Systems: []string{"x86_64-linux"}, Containers: []*compiler.Container{{Name: "c", Env: []compiler.EnvVar{{Name: "A", Value: "x\x00y"}}}}}, "NUL"},
 		{"bad name", &compiler.Project{Systems: []string{"x86_64-linux"}, Containers: []*compiler.Container{{Name: "a b"}}}, "Nix path"},
 	}
 	for _, tt := range tests {

@@ -42,7 +42,7 @@ func TestNixParse(t *testing.T) {
 const evalRecord = `ps: builtins.mapAttrs (system: s: builtins.mapAttrs (name: b: {
   image = b.image.stubRecord;
   services = if b.services == null then null else b.services.stubRecord;
-  home = if b.home == null then null else b.home.activationPackage.stubRecord;
+  home = if b.home == null then null else b.home.config.home.path.stubRecord;
   push = b.push.stubRecord;
   load = b.load.stubRecord;
 }) s.nix2gpu-parts) ps`

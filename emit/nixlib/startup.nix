@@ -44,12 +44,18 @@ let
   tailscaleLines = optionals ts.enable [
     "${bin}/mkdir -p /var/lib/tailscale /run/tailscale"
     "${pkgs.tailscale}/bin/tailscaled --tun=userspace-networking --state=/var/lib/tailscale/tailscaled.state --socket=${tsSocket} &"
+    # Wait (at most ten seconds) for the daemon's socket.
+    "i=0; while [ ! -S ${tsSocket} ] && [ \"$i\" -lt 100 ]; do ${bin}/sleep 0.1; i=$((i + 1)); done"
     # The key stays in its file: tailscale reads it itself.
     "${pkgs.tailscale}/bin/tailscale --socket=${tsSocket} up --auth-key=${quote "file:${ts.authKeyFile}"}${if ts.hostname == "" then "" else " --hostname=${quote ts.hostname}"} ${builtins.concatStringsSep " " (map quote ts.extraArgs)}"
   ];
 
+  # The image has no Nix database, so home-manager's own activation (which
+  # installs packages with nix-env) cannot run; the generation is linked
+  # into place instead: the profile, then the managed files.
   homeLines = optionals (home != null) [
-    "${home.activationPackage}/activate"
+    "${bin}/ln -sfn ${home.config.home.path} \"$HOME/.nix-profile\""
+    "${bin}/cp -rP --no-preserve=mode -f ${home.config.home-files}/. \"$HOME/\""
   ];
 
   runServices = "${services}/bin/nix2gpu-services";
