@@ -316,25 +316,44 @@ func splitYAMLError(err error) (msg string, line int) {
 const maxRelocateBytes = 4 << 20
 
 func (p *parser) findErrorLine(msg string, reported int) int {
-	budget := maxRelocateBytes
-	for k := 1; k <= len(p.lines); k++ {
+	n := len(p.lines)
+	failsAt := func(k int) bool {
 		end := len(p.src)
-		if k < len(p.lines) {
+		if k < n {
 			end = p.lines[k]
 		}
-		if budget -= end; budget < 0 {
-			break
+		_, err := decodeOne(p.src[:end])
+		if err == nil {
+			return false
 		}
-		if _, err := decodeOne(p.src[:end]); err != nil {
-			if m, _ := splitYAMLError(err); m == msg {
+		m, _ := splitYAMLError(err)
+		return m == msg
+	}
+	if n*len(p.src)/2 <= maxRelocateBytes {
+		// Small file: try every prefix, which finds the first failing one
+		// exactly.
+		for k := 1; k <= n; k++ {
+			if failsAt(k) {
 				return k
 			}
 		}
+	} else {
+		// Large file: a prefix that fails keeps failing as it grows, in
+		// practice, so bisect.
+		lo, hi := 1, n
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if failsAt(mid) {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		if failsAt(lo) {
+			return lo
+		}
 	}
-	if reported > len(p.lines) {
-		reported = len(p.lines)
-	}
-	return reported
+	return min(reported, n)
 }
 
 // tabInIndentation finds a tab in the leading whitespace of line, or of an
