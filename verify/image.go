@@ -159,8 +159,12 @@ func Image(ctx context.Context, img v1.Image, opts Options) (*Report, error) {
 	c.facts()
 	c.checkConfig()
 	c.checkEntrypoint()
-	c.checkNVIDIAEnv()
-	c.checkLoader()
+	if c.isGPUImage() {
+		c.checkNVIDIAEnv()
+		c.checkLoader()
+	} else {
+		c.add(infof(CheckConfig, "", "no CUDA version and no NVIDIA_* variables: a CPU-only image, GPU checks skipped"))
+	}
 	c.checkLabels()
 	c.checkPorts()
 	c.checkLayers()
@@ -258,6 +262,20 @@ func (c *checker) facts() {
 		}
 		f.Capabilities = caps
 	}
+}
+
+// isGPUImage tells GPU images from CPU-only ones (`cuda: false`): a CUDA
+// version from any source, or any NVIDIA_* variable.
+func (c *checker) isGPUImage() bool {
+	if c.r.Facts.CUDAVersion != "" || len(c.r.Facts.Capabilities) > 0 {
+		return true
+	}
+	for k := range c.r.Facts.Env {
+		if strings.HasPrefix(k, "NVIDIA_") {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *checker) checkConfig() {

@@ -157,3 +157,16 @@ func TestLoaderNotConfigured(t *testing.T) {
 		t.Errorf("want capabilities error (no compute), got %v", rep.Findings)
 	}
 }
+
+func TestCPUOnlyImageSkipsGPUChecks(t *testing.T) {
+	cfg := goodConfig()
+	cfg.Env = []string{"PATH=/bin"}
+	cfg.Labels = nil
+	rep, err := Image(context.Background(), buildImage(t, cfg, goodFiles()[:2], []file{{name: "bin/startup", link: "/" + storeBin}}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Findings.Worst() != Info || rep.Findings.Has(CheckVisible) || rep.Findings.Has(CheckLdconfig) {
+		t.Fatalf("findings = %v", rep.Findings)
+	}
+}
