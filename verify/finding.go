@@ -38,7 +38,8 @@ type Finding struct {
 	Check    string   `json:"check"`
 	Message  string   `json:"message"`
 	Hint     string   `json:"hint,omitempty"`
-	// GPU is the device index a verdict finding is about, -1 for none.
+	// GPU is the device index a verdict finding is about; nil when the
+	// finding concerns the image or the host as a whole.
 	GPU *int `json:"gpu,omitempty"`
 }
 
