@@ -86,8 +86,8 @@ func (g *generator) container(c *compiler.Container) (nix.Expr, error) {
 		nix.B("maxLayers", nix.Int(c.MaxLayers)),
 		{Comment: "Key of this container's nixpkgs configuration in flake.nix.", Path: []string{"nixpkgs"}, Value: nix.Str(pkgsKey(c))},
 		nix.B("registries", nix.Strs(c.Registries)),
-		{Comment: "The OCI image configuration, as plain data.", Path: []string{"imageConfig"}, Value: ImageConfig(c)},
-		{Comment: "Everything below uses this container's nixpkgs instance.", Path: []string{"withPkgs"}, Value: withPkgs},
+		{Gap: true, Comment: "The OCI image configuration, as plain data.", Path: []string{"imageConfig"}, Value: ImageConfig(c)},
+		{Gap: true, Comment: "Everything below uses this container's nixpkgs instance.", Path: []string{"withPkgs"}, Value: withPkgs},
 	}}
 	return nix.Func{Formals: []string{"inputs"}, Body: body}, nil
 }
@@ -134,14 +134,14 @@ func (g *generator) withPkgs(c *compiler.Container) (nix.Expr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nixConfig: %w", err)
 	}
-	body := nix.Attrs{Binds: []nix.Bind{
+	body := nix.Attrs{Binds: gaps([]nix.Bind{
 		nix.B("packages", pkgs),
 		nix.B("startup", startup),
 		{Comment: "process-compose modules beside services-flake's.", Path: []string{"serviceModules"}, Value: modules},
 		nix.B("services", services),
 		nix.B("home", home),
 		nix.B("nixConfig", nixConf),
-	}}
+	})}
 	var b nix.Expr = body
 	if len(let) > 0 {
 		b = nix.Let{Binds: let, Body: body}

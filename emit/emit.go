@@ -208,15 +208,23 @@ func (g *generator) flake() (nix.Expr, error) {
 		Args: []nix.Expr{nix.Path("./nix2gpu/outputs.nix"), nix.Attrs{Binds: []nix.Bind{
 			{Inherit: &nix.Inherit{Names: []string{"inputs"}}},
 			nix.B("systems", nix.Strs(g.p.Systems)),
-			{Comment: "nixpkgs configurations, instantiated once per system and shared\nby the containers that name them.", Path: []string{"nixpkgs"}, Value: nix.Attrs{Binds: instances}},
-			nix.B("containers", containers),
+			{Gap: true, Comment: "nixpkgs configurations, instantiated once per system and shared\nby the containers that name them.", Path: []string{"nixpkgs"}, Value: nix.Attrs{Binds: instances}},
+			{Gap: true, Path: []string{"containers"}, Value: containers},
 		}}},
 	}}
-	return nix.Attrs{Binds: []nix.Bind{
+	return nix.Attrs{Binds: gaps([]nix.Bind{
 		nix.B("description", nix.Str("nix2gpu container images")),
 		nix.B("inputs", nix.Attrs{Binds: inputs}),
 		nix.B("outputs", outputs),
-	}}, nil
+	})}, nil
+}
+
+// gaps separates bindings with empty lines.
+func gaps(bs []nix.Bind) []nix.Bind {
+	for i := range bs {
+		bs[i].Gap = true
+	}
+	return bs
 }
 
 // pathSafe checks that container names fit in a Nix path literal. The

@@ -47,8 +47,10 @@ type Attrs struct {
 type Bind struct {
 	// Comment, when set, is printed as `# ...` lines above the binding.
 	Comment string
-	Path    []string
-	Value   Expr
+	// Gap puts an empty line before the binding (not before the first).
+	Gap   bool
+	Path  []string
+	Value Expr
 	// Inherit, when not nil, makes this `inherit (From) names;` (From may
 	// be nil for a plain inherit); Path and Value are then unused.
 	Inherit *Inherit

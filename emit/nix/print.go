@@ -78,7 +78,7 @@ func Quote(s string) string {
 	return b.String()
 }
 
-// indentedOK reports whether s prints unchanged as an indented ('') string
+// indentedOK reports whether s prints unchanged as an indented (”) string
 // block: several lines ending in a newline, none of the sequences such a
 // string treats specially, and no common indentation that Nix would strip.
 func indentedOK(s string) bool {
@@ -267,7 +267,10 @@ func (p *printer) operand(e Expr) {
 }
 
 func (p *printer) binds(bs []Bind) {
-	for _, b := range bs {
+	for i, b := range bs {
+		if b.Gap && i > 0 {
+			p.b.WriteByte('\n')
+		}
 		p.nl()
 		if b.Comment != "" {
 			p.comment(b.Comment)

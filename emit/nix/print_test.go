@@ -72,6 +72,7 @@ func TestPrintLayout(t *testing.T) {
 		{"set one per line", Attrs{Binds: []Bind{B("a", Int(1)), B("b-c", Bool(true)), B("8188/tcp", Attrs{})}},
 			"{\n  a = 1;\n  b-c = true;\n  \"8188/tcp\" = { };\n}"},
 		{"nested set", Attrs{Binds: []Bind{B("x", Attrs{Binds: []Bind{B("y", Null{})}})}}, "{\n  x = {\n    y = null;\n  };\n}"},
+		{"gap", Attrs{Binds: []Bind{{Gap: true, Path: []string{"a"}, Value: Int(1)}, {Gap: true, Path: []string{"b"}, Value: Int(2)}}}, "{\n  a = 1;\n\n  b = 2;\n}"},
 		{"comment", Attrs{Binds: []Bind{{Comment: "why", Path: []string{"a"}, Value: Int(1)}}}, "{\n  # why\n  a = 1;\n}"},
 		{"inherit", Attrs{Binds: []Bind{{Inherit: &Inherit{Names: []string{"inputs"}}}, {Inherit: &Inherit{From: Var("pkgs"), Names: []string{"git"}}}}},
 			"{\n  inherit inputs;\n  inherit (pkgs) git;\n}"},

@@ -2,6 +2,7 @@
 # Change the YAML file and run `nix2gpu compile` instead.
 {
   description = "nix2gpu container images";
+
   inputs = {
     agenix = {
       url = "github:ryantm/agenix";
@@ -14,9 +15,11 @@
       url = "github:NixOS/nixpkgs/nixos-unstable";
     };
   };
+
   outputs = inputs: import ./nix2gpu/outputs.nix {
     inherit inputs;
     systems = [ "x86_64-linux" ];
+
     # nixpkgs configurations, instantiated once per system and shared
     # by the containers that name them.
     nixpkgs = {
@@ -29,6 +32,7 @@
         cudaPackages = "cudaPackages_12_8";
       };
     };
+
     containers = [
       (import ./nix2gpu/container-remote.nix {
         inherit inputs;

@@ -2,6 +2,7 @@
 # Change the YAML file and run `nix2gpu compile` instead.
 {
   description = "nix2gpu container images";
+
   inputs = {
     nix2container = {
       url = "github:nlewo/nix2container";
@@ -10,9 +11,11 @@
       url = "github:NixOS/nixpkgs/nixos-unstable";
     };
   };
+
   outputs = inputs: import ./nix2gpu/outputs.nix {
     inherit inputs;
     systems = [ "x86_64-linux" ];
+
     # nixpkgs configurations, instantiated once per system and shared
     # by the containers that name them.
     nixpkgs = {
@@ -25,6 +28,7 @@
         cudaPackages = "cudaPackages_12_8";
       };
     };
+
     containers = [
       (import ./nix2gpu/container-basic.nix {
         inherit inputs;

@@ -2,14 +2,17 @@
 # Change the YAML file and run `nix2gpu compile` instead.
 {
   description = "nix2gpu container images";
+
   inputs = {
     nixpkgs = {
       url = "github:NixOS/nixpkgs/nixos-unstable";
     };
   };
+
   outputs = inputs: import ./nix2gpu/outputs.nix {
     inherit inputs;
     systems = [ "x86_64-linux" ];
+
     # nixpkgs configurations, instantiated once per system and shared
     # by the containers that name them.
     nixpkgs = {
@@ -21,6 +24,7 @@
         cudaPackages = null;
       };
     };
+
     containers = [
       (import ./nix2gpu/container-etl.nix {
         inherit inputs;

@@ -2,6 +2,7 @@
 # Change the YAML file and run `nix2gpu compile` instead.
 {
   description = "nix2gpu container images";
+
   inputs = {
     dotfiles = {
       url = "github:example/dotfiles";
@@ -17,9 +18,11 @@
       url = "github:NixOS/nixpkgs/nixos-unstable";
     };
   };
+
   outputs = inputs: import ./nix2gpu/outputs.nix {
     inherit inputs;
     systems = [ "x86_64-linux" ];
+
     # nixpkgs configurations, instantiated once per system and shared
     # by the containers that name them.
     nixpkgs = {
@@ -32,6 +35,7 @@
         cudaPackages = "cudaPackages_12_8";
       };
     };
+
     containers = [
       (import ./nix2gpu/container-devbox.nix {
         inherit inputs;

@@ -2,6 +2,7 @@
 # Change the YAML file and run `nix2gpu compile` instead.
 {
   description = "nix2gpu container images";
+
   inputs = {
     nix2container = {
       url = "github:nlewo/nix2container";
@@ -16,9 +17,11 @@
       url = "github:juspay/services-flake";
     };
   };
+
   outputs = inputs: import ./nix2gpu/outputs.nix {
     inherit inputs;
     systems = [ "x86_64-linux" ];
+
     # nixpkgs configurations, instantiated once per system and shared
     # by the containers that name them.
     nixpkgs = {
@@ -31,6 +34,7 @@
         cudaPackages = "cudaPackages_12_6";
       };
     };
+
     containers = [
       (import ./nix2gpu/container-worker.nix {
         inherit inputs;

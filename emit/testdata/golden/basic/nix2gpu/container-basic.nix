@@ -9,6 +9,7 @@
   # Key of this container's nixpkgs configuration in flake.nix.
   nixpkgs = "cuda-12.8";
   registries = [ ];
+
   # The OCI image configuration, as plain data.
   imageConfig = {
     Entrypoint = [ "/bin/tini" "--" "/bin/nix2gpu-startup" ];
@@ -29,6 +30,7 @@
     User = "root";
     WorkingDir = "/workspace";
   };
+
   # Everything below uses this container's nixpkgs instance.
   withPkgs = pkgs:
     let
@@ -42,6 +44,7 @@
         pkgs.python312Packages.numpy
         cudaPackages.cudatoolkit
       ];
+
       startup = {
         # The user's startup commands, run before services start.
         script = "echo \"basic container is up\"\n";
@@ -60,10 +63,14 @@
         secrets = [ ];
         identityPaths = [ ];
       };
+
       # process-compose modules beside services-flake's.
       serviceModules = [ ];
+
       services = { };
+
       home = null;
+
       nixConfig = { };
     };
 }

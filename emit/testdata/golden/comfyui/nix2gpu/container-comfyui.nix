@@ -9,6 +9,7 @@
   # Key of this container's nixpkgs configuration in flake.nix.
   nixpkgs = "cuda-12.8-sm8.9-sm9.0";
   registries = [ "ghcr.io/acme/comfyui" "registry.example.org/ml/comfyui" ];
+
   # The OCI image configuration, as plain data.
   imageConfig = {
     Entrypoint = [ "/bin/tini" "--" "/bin/nix2gpu-startup" ];
@@ -37,6 +38,7 @@
     User = "root";
     WorkingDir = "/workspace";
   };
+
   # Everything below uses this container's nixpkgs instance.
   withPkgs = pkgs:
     let
@@ -50,6 +52,7 @@
         cudaPackages.cudnn
         cudaPackages.nccl
       ];
+
       startup = {
         # The user's startup commands, run before services start.
         script = "";
@@ -70,8 +73,10 @@
         secrets = [ ];
         identityPaths = [ ];
       };
+
       # process-compose modules beside services-flake's.
       serviceModules = [ ./service-comfyui.nix ];
+
       services = {
         comfyui = {
           main = {
@@ -80,7 +85,9 @@
           };
         };
       };
+
       home = null;
+
       nixConfig = { };
     };
 }

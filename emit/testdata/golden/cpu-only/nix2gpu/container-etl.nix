@@ -9,6 +9,7 @@
   # Key of this container's nixpkgs configuration in flake.nix.
   nixpkgs = "cpu";
   registries = [ ];
+
   # The OCI image configuration, as plain data.
   imageConfig = {
     Entrypoint = [ "/bin/tini" "--" "/bin/nix2gpu-startup" ];
@@ -22,9 +23,11 @@
     User = "root";
     WorkingDir = "/root";
   };
+
   # Everything below uses this container's nixpkgs instance.
   withPkgs = pkgs: {
     packages = [ pkgs.bashInteractive pkgs.coreutils pkgs.curl pkgs.jq ];
+
     startup = {
       # The user's startup commands, run before services start.
       script = "";
@@ -43,10 +46,14 @@
       secrets = [ ];
       identityPaths = [ ];
     };
+
     # process-compose modules beside services-flake's.
     serviceModules = [ ];
+
     services = { };
+
     home = null;
+
     nixConfig = { };
   };
 }

@@ -9,6 +9,7 @@
   # Key of this container's nixpkgs configuration in flake.nix.
   nixpkgs = "cuda-12.8";
   registries = [ ];
+
   # The OCI image configuration, as plain data.
   imageConfig = {
     Entrypoint = [ "/bin/tini" "--" "/bin/nix2gpu-startup" ];
@@ -28,6 +29,7 @@
     User = "root";
     WorkingDir = "/root";
   };
+
   # Everything below uses this container's nixpkgs instance.
   withPkgs = pkgs:
     let
@@ -35,6 +37,7 @@
     in
     {
       packages = [ pkgs.git pkgs.neovim ];
+
       startup = {
         # The user's startup commands, run before services start.
         script = "";
@@ -53,9 +56,12 @@
         secrets = [ ];
         identityPaths = [ ];
       };
+
       # process-compose modules beside services-flake's.
       serviceModules = [ ];
+
       services = { };
+
       home = {
         packages = [ pkgs.fd pkgs.ripgrep ];
         programs = {
@@ -71,6 +77,7 @@
         forceRootUser = true;
         stateVersion = "25.05";
       };
+
       nixConfig = { };
     };
 }

@@ -9,6 +9,7 @@
   # Key of this container's nixpkgs configuration in flake.nix.
   nixpkgs = "cuda-12.8-sm9.0";
   registries = [ ];
+
   # The OCI image configuration, as plain data.
   imageConfig = {
     Entrypoint = [ "/bin/tini" "--" "/bin/nix2gpu-startup" ];
@@ -33,6 +34,7 @@
     User = "root";
     WorkingDir = "/root";
   };
+
   # Everything below uses this container's nixpkgs instance.
   withPkgs = pkgs:
     let
@@ -40,6 +42,7 @@
     in
     {
       packages = [ pkgs.python312Packages.torch ];
+
       startup = {
         # The user's startup commands, run before services start.
         script = "";
@@ -58,8 +61,10 @@
         secrets = [ ];
         identityPaths = [ ];
       };
+
       # process-compose modules beside services-flake's.
       serviceModules = [ ./service-vllm.nix ];
+
       services = {
         vllm = {
           api = {
@@ -69,7 +74,9 @@
           };
         };
       };
+
       home = null;
+
       nixConfig = { };
     };
 }

@@ -9,6 +9,7 @@
   # Key of this container's nixpkgs configuration in flake.nix.
   nixpkgs = "cuda-12.8-sm9.0";
   registries = [ ];
+
   # The OCI image configuration, as plain data.
   imageConfig = {
     Entrypoint = [ "/bin/tini" "--" "/bin/nix2gpu-startup" ];
@@ -30,6 +31,7 @@
     User = "root";
     WorkingDir = "/root";
   };
+
   # Everything below uses this container's nixpkgs instance.
   withPkgs = pkgs:
     let
@@ -37,6 +39,7 @@
     in
     {
       packages = [ pkgs.git pkgs.python312Packages.torch cudaPackages.nccl ];
+
       startup = {
         # The user's startup commands, run before services start.
         script = "";
@@ -55,10 +58,14 @@
         secrets = [ ];
         identityPaths = [ ];
       };
+
       # process-compose modules beside services-flake's.
       serviceModules = [ ];
+
       services = { };
+
       home = null;
+
       nixConfig = { };
     };
 }

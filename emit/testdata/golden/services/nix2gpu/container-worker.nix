@@ -9,6 +9,7 @@
   # Key of this container's nixpkgs configuration in flake.nix.
   nixpkgs = "cuda-12.6";
   registries = [ ];
+
   # The OCI image configuration, as plain data.
   imageConfig = {
     Entrypoint = [ "/bin/tini" "--" "/bin/nix2gpu-startup" ];
@@ -33,6 +34,7 @@
     User = "root";
     WorkingDir = "/root";
   };
+
   # Everything below uses this container's nixpkgs instance.
   withPkgs = pkgs:
     let
@@ -40,6 +42,7 @@
     in
     {
       packages = [ pkgs.postgresql pkgs.python312 ];
+
       startup = {
         # The user's startup commands, run before services start.
         script = "echo \"starting services\"\n";
@@ -58,8 +61,10 @@
         secrets = [ ];
         identityPaths = [ ];
       };
+
       # process-compose modules beside services-flake's.
       serviceModules = [ ];
+
       services = {
         postgres = {
           pg1 = {
@@ -79,7 +84,9 @@
           };
         };
       };
+
       home = null;
+
       nixConfig = { };
     };
 }
