@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/stream"
 )
 
 // Defaults for Options' zero values.
@@ -160,16 +161,13 @@ func mountable(ctx context.Context, img v1.Image, prev name.Reference, opts Opti
 
 func pushOne(ctx context.Context, img v1.Image, tag name.Reference, opts Options) (Result, error) {
 	ref := tag.String()
-	digest, err := img.Digest()
-	if err != nil {
-		return Result{}, fmt.Errorf("reading image: %w", err)
-	}
+	// Layers whose digest is only known once read (stream.Layer) are
+	// hashed while they upload; their sizes are filled in afterwards.
 	sizes, err := blobSizes(img)
-	if err != nil {
+	if err != nil && !errors.Is(err, stream.ErrNotComputed) {
 		return Result{}, fmt.Errorf("reading image: %w", err)
 	}
-
-	res := Result{Ref: ref, Digest: digest}
+	// sizes is only read while blobs upload, and completed after.
 	emit := func(e Event) {
 		e.Ref = ref
 		if e.Kind == BlobSkipped || e.Kind == BlobUploaded {
@@ -179,19 +177,21 @@ func pushOne(ctx context.Context, img v1.Image, tag name.Reference, opts Options
 			opts.Progress(e)
 		}
 	}
-	obs := newObserver(transportOf(opts), func(e Event) {
-		// Only this image's blobs count; the observer also sees the
-		// manifest existence check and other requests.
-		if _, ok := sizes[e.Digest]; !ok && e.Kind != ManifestPushed {
-			return
-		}
-		emit(e)
-	})
-
+	obs := newObserver(transportOf(opts), emit)
 	if err := remote.Write(tag, img, remoteOptions(ctx, opts, obs, emit)...); err != nil {
 		return Result{}, classify(tag.Context().RegistryStr(), err)
 	}
+	digest, err := img.Digest()
+	if err != nil {
+		return Result{}, fmt.Errorf("reading image: %w", err)
+	}
+	if sizes == nil {
+		if sizes, err = blobSizes(img); err != nil {
+			return Result{}, fmt.Errorf("reading image: %w", err)
+		}
+	}
 	obs.alreadyThere(digest, sizes)
+	res := Result{Ref: ref, Digest: digest}
 	res.Uploaded, res.Skipped, res.UploadedBytes = obs.counts(sizes)
 	return res, nil
 }

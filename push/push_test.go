@@ -18,8 +18,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/stream"
 
 	"github.com/nix2gpu/nix2gpu/internal/testregistry"
 )
@@ -374,4 +377,30 @@ func TestPushSeveralRefs(t *testing.T) {
 // request log.
 func quietRegistry() http.Handler {
 	return registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+}
+
+func TestPushHashesStreamedLayersWhileUploading(t *testing.T) {
+	srv := httptest.NewServer(quietRegistry())
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	// A stream layer knows its digest only after it has been read once:
+	// the push computes it on the way to the registry.
+	layer := stream.NewLayer(io.NopCloser(strings.NewReader(strings.Repeat("nix2gpu layer data\n", 4096))))
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	ref := host + "/stream/img:1"
+	res, err := Push(context.Background(), img, []string{ref}, fastOptions(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Uploaded != 2 || res[0].UploadedBytes == 0 {
+		t.Errorf("result %+v, want 2 uploads with their sizes", res[0])
+	}
+	if got := pulledDigest(t, ref); got != res[0].Digest {
+		t.Errorf("registry holds %s, result says %s", got, res[0].Digest)
+	}
 }
