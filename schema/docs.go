@@ -61,7 +61,7 @@ func (s *Schema) Docs() (string, error) {
 		fmt.Fprintf(&b, "### Service `%s`\n\n", t)
 		fmt.Fprintf(&b, "<a id=\"service-%s\"></a>\n", t)
 		if d := docOf(opts.v); d != "" {
-			b.WriteString(oneLine(d) + "\n\n")
+			b.WriteString(sentence(oneLine(d)) + "\n\n")
 		}
 		writeTable(&b, flatten(opts, "", nil))
 	}
@@ -199,4 +199,17 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func cell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// sentence turns a definition's doc comment ("#Svc_vllm is one vLLM
+// server.") into a sentence about the thing ("One vLLM server.").
+func sentence(doc string) string {
+	if !strings.HasPrefix(doc, "#") {
+		return doc
+	}
+	_, rest, ok := strings.Cut(doc, " is ")
+	if !ok || rest == "" {
+		return doc
+	}
+	return strings.ToUpper(rest[:1]) + rest[1:]
 }

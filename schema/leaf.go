@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cuelang.org/go/cue/ast"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -32,7 +33,7 @@ func compilePredicate(v cue.Value, depth int) predicate {
 			if p := kindPredicate(args[0]); p != nil {
 				return p
 			}
-			if fmt.Sprint(args[0]) != fmt.Sprint(v) {
+			if !sameSource(args[0], v) {
 				return compilePredicate(args[0], depth+1)
 			}
 		}
@@ -127,7 +128,7 @@ func compilePredicate(v cue.Value, depth int) predicate {
 
 // kindPredicate handles the basic types (string, int, uint, ...).
 func kindPredicate(v cue.Value) predicate {
-	switch strings.TrimSpace(fmt.Sprint(v)) {
+	switch basicType(v) {
 	case "string":
 		return func(d *config.Value) bool { return d.Kind == config.String }
 	case "int":
@@ -172,4 +173,29 @@ func concretePredicate(v cue.Value) predicate {
 		}
 	}
 	return nil
+}
+
+// basicType returns the name of the basic type v is written as (string,
+// int, ...), or "" when v is anything else. It reads the syntax rather
+// than formatting the value, which is slow.
+func basicType(v cue.Value) string {
+	if v.IsConcrete() {
+		return ""
+	}
+	switch x := v.Source().(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.Field:
+		if id, ok := x.Value.(*ast.Ident); ok {
+			return id.Name
+		}
+	}
+	return ""
+}
+
+// sameSource reports whether a and b come from the same syntax, which is
+// how Expr says "nothing further to unpack".
+func sameSource(a, b cue.Value) bool {
+	sa, sb := a.Source(), b.Source()
+	return sa != nil && sa == sb
 }

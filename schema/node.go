@@ -56,10 +56,38 @@ type pattern struct {
 const maxSchemaDepth = 32
 
 func (s *Schema) compile() (*node, error) {
-	return compileNode(s.config, false, 0)
+	c := &compiler{memo: map[string]*node{}}
+	return c.node(s.config, false, 0)
+}
+
+// compiler builds the node tree. Definitions used in several places
+// (#Container under containers and defaults, the service types) are
+// compiled once and shared.
+type compiler struct {
+	memo map[string]*node
 }
 
 func compileNode(v cue.Value, nix bool, depth int) (*node, error) {
+	c := &compiler{memo: map[string]*node{}}
+	return c.node(v, nix, depth)
+}
+
+func (c *compiler) node(v cue.Value, nix bool, depth int) (*node, error) {
+	if _, ref := v.ReferencePath(); len(ref.Selectors()) > 0 {
+		key := fmt.Sprintf("%s|%v", ref, nix)
+		if n, ok := c.memo[key]; ok {
+			return n, nil
+		}
+		n, err := c.build(cue.Dereference(v), nix, depth)
+		if err == nil {
+			c.memo[key] = n
+		}
+		return n, err
+	}
+	return c.build(v, nix, depth)
+}
+
+func (c *compiler) build(v cue.Value, nix bool, depth int) (*node, error) {
 	if depth > maxSchemaDepth {
 		return nil, fmt.Errorf("schema nests deeper than %d levels at %s", maxSchemaDepth, v.Path())
 	}
@@ -70,9 +98,9 @@ func compileNode(v cue.Value, nix bool, depth int) (*node, error) {
 	}
 	op, args := exprOf(v)
 	if op == cue.NoOp && len(args) == 1 && !args[0].IsConcrete() && n.kinds&(cue.StructKind|cue.ListKind) != 0 &&
-		fmt.Sprint(args[0]) != fmt.Sprint(v) {
+		!sameSource(args[0], v) {
 		// A field with a default: its Expr is the other alternatives.
-		return compileNode(args[0], nix, depth+1)
+		return c.node(args[0], nix, depth+1)
 	}
 	if op == cue.OrOp {
 		// Drop fixed lists (list defaults such as ["x86_64-linux"]) when
@@ -93,7 +121,7 @@ func compileNode(v cue.Value, nix bool, depth int) (*node, error) {
 		}
 		args = kept
 		if len(args) == 1 {
-			return compileNode(args[0], nix, depth+1)
+			return c.node(args[0], nix, depth+1)
 		}
 		var composite bool
 		for _, a := range args {
@@ -104,7 +132,7 @@ func compileNode(v cue.Value, nix bool, depth int) (*node, error) {
 		}
 		if composite {
 			for _, a := range args {
-				alt, err := compileNode(a, nix, depth+1)
+				alt, err := c.node(a, nix, depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -129,16 +157,16 @@ func compileNode(v cue.Value, nix bool, depth int) (*node, error) {
 	}
 	switch n.kinds {
 	case cue.StructKind:
-		return n, compileStruct(n, v, nix, depth)
+		return n, c.structFields(n, v, nix, depth)
 	case cue.ListKind:
-		elem, err := compileNode(v.LookupPath(cue.MakePath(cue.AnyIndex)), nix, depth+1)
+		elem, err := c.node(v.LookupPath(cue.MakePath(cue.AnyIndex)), nix, depth+1)
 		if err != nil {
 			return nil, err
 		}
 		n.elem = elem
 		return n, nil
 	}
-	switch strings.TrimSpace(fmt.Sprint(v)) {
+	switch basicType(v) {
 	case "string", "int", "bool", "number", "float", "null":
 		n.plain = true
 	}
@@ -146,7 +174,7 @@ func compileNode(v cue.Value, nix bool, depth int) (*node, error) {
 	return n, nil
 }
 
-func compileStruct(n *node, v cue.Value, nix bool, depth int) error {
+func (c *compiler) structFields(n *node, v cue.Value, nix bool, depth int) error {
 	n.fields = map[string]*field{}
 	it, err := v.Fields(cue.Optional(true), cue.Patterns(true))
 	if err != nil {
@@ -161,7 +189,7 @@ func compileStruct(n *node, v cue.Value, nix bool, depth int) error {
 				childNix = true
 			}
 		}
-		child, err := compileNode(fv, childNix, depth+1)
+		child, err := c.node(fv, childNix, depth+1)
 		if err != nil {
 			return err
 		}

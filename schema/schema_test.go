@@ -110,3 +110,32 @@ func TestCUEText(t *testing.T) {
 		}
 	}
 }
+
+// TestLeavesHaveGoPredicates keeps validation off the slow path: every
+// scalar constraint of the schema must translate to a Go predicate.
+func TestLeavesHaveGoPredicates(t *testing.T) {
+	s := loadSchema(t)
+	seen := map[*node]bool{}
+	var walk func(n *node, path string)
+	walk = func(n *node, path string) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		leaf := n.fields == nil && n.patterns == nil && n.elem == nil && n.alts == nil && !n.any && !n.open
+		if leaf && n.pred == nil {
+			t.Errorf("%s: constraint %v has no Go predicate", path, n.v)
+		}
+		for name, f := range n.fields {
+			walk(f.node, path+"."+name)
+		}
+		for _, p := range n.patterns {
+			walk(p.node, path+".<name>")
+		}
+		walk(n.elem, path+"[]")
+		for _, a := range n.alts {
+			walk(a, path+"|")
+		}
+	}
+	walk(s.top, "")
+}
