@@ -634,3 +634,12 @@ func (c *compiler) checkSSH(v *config.Value, s SSH) {
 	}
 	c.warnAt(v.Get("enable"), "add a public key under ssh.authorizedKeys, or mount one at run time", "ssh is enabled without authorizedKeys")
 }
+
+// checkAbsolute reports a path inside the container that is not absolute.
+func (c *compiler) checkAbsolute(v *config.Value, p, what, example string) bool {
+	if strings.HasPrefix(p, "/") {
+		return true
+	}
+	c.errorAt(v, fmt.Sprintf("paths inside the container are absolute, e.g. %s", example), "%s %q is not an absolute path", what, p)
+	return false
+}

@@ -321,8 +321,10 @@ func (c *compiler) container(f *config.Field, v *config.Value, systems []string)
 		ct.User = s
 	}
 	ct.WorkingDir = homeDir(ct.User)
-	if s, ok := c.str(v.Get("workingDir")); ok && s != "" {
-		ct.WorkingDir = s
+	if wd := v.Get("workingDir"); wd != nil {
+		if s, ok := c.str(wd); ok && s != "" && c.checkAbsolute(wd, s, "workingDir", "/workspace") {
+			ct.WorkingDir = s
+		}
 	}
 	ct.CUDA = c.cuda(v.Get("cuda"), base+".cuda")
 	ct.Packages = c.attrPaths(v.Get("packages"), "pkgs")
@@ -339,7 +341,9 @@ func (c *compiler) container(f *config.Field, v *config.Value, systems []string)
 	c.checkTailscale(v.Get("tailscale"), ct)
 	if a := v.Get("age"); a != nil && a.Kind == config.Map {
 		for _, s := range stringList(a.Get("identityPaths")) {
-			ct.Age.IdentityPaths = append(ct.Age.IdentityPaths, s.Str)
+			if c.checkAbsolute(s, s.Str, "identity path", "/root/.ssh/id_ed25519") {
+				ct.Age.IdentityPaths = append(ct.Age.IdentityPaths, s.Str)
+			}
 		}
 	}
 	ct.Services = c.services(v.Get("services"))
@@ -518,6 +522,7 @@ func (c *compiler) secrets(v *config.Value, user string) []Secret {
 	if v == nil || v.Kind != config.Map {
 		return out
 	}
+	paths := map[string]string{}
 	for _, f := range v.Map {
 		sv := f.Value
 		if sv == nil || sv.Kind != config.Map {
@@ -529,8 +534,10 @@ func (c *compiler) secrets(v *config.Value, user string) []Secret {
 				s.File = file
 			}
 		}
-		if p, ok := c.str(sv.Get("path")); ok && p != "" {
-			s.Path = p
+		if pv := sv.Get("path"); pv != nil {
+			if p, ok := c.str(pv); ok && p != "" && c.checkAbsolute(pv, p, "secret path", "/run/secrets/"+f.Key) {
+				s.Path = p
+			}
 		}
 		if m := sv.Get("mode"); m != nil {
 			if mode, ok := c.secretMode(m); ok {
@@ -540,6 +547,14 @@ func (c *compiler) secrets(v *config.Value, user string) []Secret {
 		if o, ok := c.str(sv.Get("owner")); ok && o != "" {
 			s.Owner = o
 		}
+		if prev, dup := paths[s.Path]; dup {
+			at := sv.Get("path")
+			if at == nil {
+				at = sv
+			}
+			c.add(diag.Error, at, at.Range, c.pathOf(at, ""), "give each secret its own path", "secrets %q and %q both decrypt to %s", prev, s.Name, s.Path)
+		}
+		paths[s.Path] = s.Name
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
