@@ -121,6 +121,9 @@ type parser struct {
 	lines []int // byte offset of each line start
 	ds    diag.Diagnostics
 	nodes int
+	// expanding is the outermost alias being expanded, where a blown
+	// node budget is reported: the anchor's own values are innocent.
+	expanding *yaml.Node
 }
 
 func lineStarts(src []byte) []int {
@@ -657,7 +660,11 @@ func nodeKind(n *yaml.Node) string {
 func (p *parser) convert(n *yaml.Node, depth int, active map[*yaml.Node]bool) *Value {
 	p.nodes++
 	if p.nodes == p.lim.MaxNodes+1 {
-		p.ds.Errorf(p.nodeRange(n), "aliases that expand to huge documents are not supported; write the values out", "document expands to more than %d values", p.lim.MaxNodes)
+		at := n
+		if p.expanding != nil {
+			at = p.expanding
+		}
+		p.ds.Errorf(p.nodeRange(at), "aliases that expand to huge documents are not supported; write the values out", "document expands to more than %d values", p.lim.MaxNodes)
 	}
 	if p.nodes > p.lim.MaxNodes {
 		return &Value{Kind: Null, Range: p.nodeRange(n)}
@@ -675,6 +682,10 @@ func (p *parser) convert(n *yaml.Node, depth int, active map[*yaml.Node]bool) *V
 			return &Value{Kind: Null, Range: r}
 		}
 		active[n.Alias] = true
+		if p.expanding == nil {
+			p.expanding = n
+			defer func() { p.expanding = nil }()
+		}
 		v := p.convert(n.Alias, depth, active)
 		delete(active, n.Alias)
 		// The value lives where the alias is used, for diagnostics.
