@@ -44,14 +44,21 @@ Examples:
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; exit 1 and list the stale files if the flake is out of date"},
 		),
 		Action: func(c *cli.Context) error {
+			args, err := afterFileFlags(c, []string{"check", "no-color"}, []string{"out", "format"})
+			if err != nil {
+				return err
+			}
 			out, err := outputOf(c, env)
 			if err != nil {
 				return err
 			}
-			if c.NArg() > 1 {
-				return exitf(ExitUsage, "compile takes at most one FILE, got %d arguments", c.NArg())
+			if len(args) > 1 {
+				return exitf(ExitUsage, "compile takes at most one FILE, got %d arguments", len(args))
 			}
-			file := c.Args().First()
+			var file string
+			if len(args) == 1 {
+				file = args[0]
+			}
 			if err := checkConfigReadable(env, file); err != nil {
 				return err
 			}

@@ -68,6 +68,23 @@ func TestNixEvalExamples(t *testing.T) {
 			built := n.evalJSON(dir, "legacyPackages", evalRecord, p, nil)
 			checkGolden(t, ex+"/builders.json", indentJSON(t, built))
 
+			// The shape of the other outputs.
+			names := "builtins.mapAttrs (_: builtins.attrNames)"
+			outputs := map[string]json.RawMessage{
+				"packages":  n.evalJSON(dir, "packages", names, p, nil),
+				"checks":    n.evalJSON(dir, "checks", names, p, nil),
+				"hydraJobs": n.evalJSON(dir, "hydraJobs", names, p, nil),
+				"apps": n.evalJSON(dir, "apps", `builtins.mapAttrs (_: builtins.mapAttrs (_: a: {
+  inherit (a) type;
+  program = baseNameOf a.program;
+}))`, p, nil),
+			}
+			b, err := json.Marshal(outputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, ex+"/outputs.json", indentJSON(t, b))
+
 			// The image configuration is the IR's, unchanged.
 			var got map[string]map[string]struct {
 				ImageConfig struct {
@@ -260,5 +277,36 @@ func TestNixBuildExample(t *testing.T) {
 	}
 	if rec["name"] != "comfyui" || rec["tag"] != "0.3" {
 		t.Errorf("artifact records name %v tag %v", rec["name"], rec["tag"])
+	}
+}
+
+// TestImageConfigNeedsNoNixpkgs evaluates the image configurations with a
+// nixpkgs that throws when imported: they are plain data.
+func TestImageConfigNeedsNoNixpkgs(t *testing.T) {
+	n := needNix(t)
+	poison, err := filepath.Abs(filepath.Join("testdata", "poison-nixpkgs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range []string{"comfyui", "multi-container", "custom-home"} {
+		p := compileExample(t, ex)
+		files, err := emit.Generate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		writeFiles(t, dir, files)
+		args := []string{"eval", "--json", "--no-write-lock-file", "path:" + dir + "#nix2gpu"}
+		ov := stubOverrides(t, p)
+		for i := 0; i+2 < len(ov)+1; i += 3 {
+			if ov[i+1] == "nixpkgs" {
+				ov[i+2] = "path:" + poison
+			}
+		}
+		args = append(args, ov...)
+		out := n.run("nix", args...)
+		if !strings.Contains(string(out), `"imageConfig"`) {
+			t.Errorf("%s: no imageConfig in %s", ex, out)
+		}
 	}
 }

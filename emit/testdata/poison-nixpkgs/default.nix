@@ -1,0 +1,1 @@
+_: throw "nixpkgs was instantiated"
