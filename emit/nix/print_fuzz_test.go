@@ -45,7 +45,7 @@ func FuzzQuote(f *testing.F) {
 	})
 }
 
-// FuzzStr checks the printer's choice between "..." and ''...'' strings:
+// FuzzStr checks the printer's choice between "..." and ”...” strings:
 // whichever it picks, at any indentation, reads back as the input.
 func FuzzStr(f *testing.F) {
 	for _, s := range stringSeeds {
@@ -162,7 +162,7 @@ func unescape(c byte) string {
 	return string(c)
 }
 
-// readIndentedString reads a whole ''...'' literal as Nix does: escapes,
+// readIndentedString reads a whole ”...” literal as Nix does: escapes,
 // then removal of the common indentation, of a first line holding only
 // spaces and of the spaces after the last newline.
 func readIndentedString(s string) (string, error) {
