@@ -45,7 +45,7 @@ func FuzzQuote(f *testing.F) {
 	})
 }
 
-// FuzzStr checks the printer's choice between "..." and ”...” strings:
+// FuzzStr checks the printer's choice between double-quoted and indented strings:
 // whichever it picks, at any indentation, reads back as the input.
 func FuzzStr(f *testing.F) {
 	for _, s := range stringSeeds {
