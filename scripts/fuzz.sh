@@ -4,18 +4,18 @@
 # name (func FuzzX in a *_fuzz_test.go file), so a new target needs no edit
 # here.
 #
-#   scripts/fuzz.sh            # FUZZTIME per target (default 10s)
+#   scripts/fuzz.sh            # FUZZTIME per target (default 8s)
 #   FUZZTIME=2s scripts/fuzz.sh
 #   scripts/fuzz.sh ./config   # only the targets of these packages
 #
 # The total stays under two minutes with the default time and up to ten
-# targets. Minimizing is capped (slow targets would otherwise spend the
-# whole budget shrinking "interesting" inputs). A crash leaves its input under the package's testdata/fuzz/, where
-# plain `go test` replays it from then on.
+# targets. Minimizing is capped, or slow targets would spend their whole
+# budget shrinking "interesting" inputs. A crash leaves its input under the
+# package's testdata/fuzz/, where plain `go test` replays it from then on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZTIME=${FUZZTIME:-10s}
+FUZZTIME=${FUZZTIME:-8s}
 if [ $# -gt 0 ]; then
 	pkgs=("$@")
 else
