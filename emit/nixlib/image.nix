@@ -90,6 +90,8 @@ let
     ++ optional spec.startup.ssh.enable pkgs.openssh
     ++ optional spec.startup.tailscale.enable pkgs.tailscale;
     pathsToLink = [ "/bin" "/etc" "/lib" "/share" ];
+    # CUDA libraries (cudnn, nccl, ...) live in their "lib" output.
+    extraOutputsToInstall = [ "lib" ];
   };
 
   maxLayers = if c.maxLayers > 0 then c.maxLayers else 100;

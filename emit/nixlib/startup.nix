@@ -83,7 +83,8 @@ pkgs.writeShellScriptBin "nix2gpu-startup" (lines ([
   "${bin}/mkdir -p /tmp /run /var/empty /var/log /var/lib \"$HOME\""
   "${bin}/chmod 1777 /tmp"
   # Index the driver libraries the NVIDIA runtime injected (see /etc/ld.so.conf).
-  "${pkgs.glibc.bin}/bin/ldconfig 2>/dev/null || true"
+  # Explicit paths: nixpkgs' glibc otherwise keeps its cache in the store.
+  "${pkgs.glibc.bin}/bin/ldconfig -f /etc/ld.so.conf -C /etc/ld.so.cache 2>/dev/null || true"
 ]
 ++ secretLines
 ++ sshLines
