@@ -38,9 +38,9 @@ type Finding struct {
 	Check    string   `json:"check"`
 	Message  string   `json:"message"`
 	Hint     string   `json:"hint,omitempty"`
-	// GPU is the device index a verdict finding is about; nil when the
-	// finding concerns the image or the host as a whole.
-	GPU *int `json:"gpu,omitempty"`
+	// GPUs are the device indices a verdict finding is about; empty when
+	// the finding concerns the image or the host as a whole.
+	GPUs []int `json:"gpus,omitempty"`
 }
 
 func (f Finding) String() string {

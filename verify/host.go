@@ -37,6 +37,9 @@ type GPU struct {
 	ComputeCapability string `json:"computeCapability"`
 	MemoryMiB         uint64 `json:"memoryMiB"`
 	Architecture      string `json:"architecture,omitempty"`
+
+	// indices lists the identical GPUs a verdict groups under this one.
+	indices []int
 }
 
 // Runtime describes how containers reach the GPUs on this host.
@@ -179,9 +182,19 @@ func ProbeGPUs(lib nvml.Interface) (h *Host, err error) {
 		if m, ret := d.GetMemoryInfo(); ret == nvml.SUCCESS {
 			g.MemoryMiB = m.Total / (1 << 20)
 		}
+		if a, ret := d.GetArchitecture(); ret == nvml.SUCCESS {
+			g.Architecture = archNames[a]
+		}
 		h.GPUs = append(h.GPUs, g)
 	}
 	return h, nil
+}
+
+// archNames spell NVML's architecture enum (nvml.h nvmlDeviceArchitecture_t).
+var archNames = map[nvml.DeviceArchitecture]string{
+	nvml.DEVICE_ARCH_KEPLER: "Kepler", nvml.DEVICE_ARCH_MAXWELL: "Maxwell", nvml.DEVICE_ARCH_PASCAL: "Pascal",
+	nvml.DEVICE_ARCH_VOLTA: "Volta", nvml.DEVICE_ARCH_TURING: "Turing", nvml.DEVICE_ARCH_AMPERE: "Ampere",
+	nvml.DEVICE_ARCH_ADA: "Ada", nvml.DEVICE_ARCH_HOPPER: "Hopper", nvml.DEVICE_ARCH_BLACKWELL: "Blackwell",
 }
 
 // brandNames are NVML's brand types spelled as the container toolkit's

@@ -21,7 +21,7 @@ func TestProbeDGXA100(t *testing.T) {
 		t.Fatalf("host = %+v", h)
 	}
 	g := h.GPUs[3]
-	if g.Index != 3 || g.ComputeCapability != "8.0" || g.Brand != "Nvidia" || g.MemoryMiB != 40960 || g.UUID == "" {
+	if g.Index != 3 || g.ComputeCapability != "8.0" || g.Brand != "Nvidia" || g.MemoryMiB != 40960 || g.UUID == "" || g.Architecture != "Ampere" {
 		t.Fatalf("gpu = %+v", g)
 	}
 	if err := h.Validate(); err != nil {

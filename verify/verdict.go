@@ -17,21 +17,53 @@ type Verdict struct {
 	Findings   Findings `json:"findings"`
 }
 
-func gpuRef(i int) *int { return &i }
+// gpuGroups folds identical GPUs (same name, brand and capability) into
+// one representative, so an 8-GPU host reports each problem once.
+func gpuGroups(gs []GPU) []*GPU {
+	var out []*GPU
+	seen := map[string]*GPU{}
+	for _, g := range gs {
+		key := g.Name + "\x00" + g.Brand + "\x00" + g.ComputeCapability
+		if rep, ok := seen[key]; ok {
+			rep.indices = append(rep.indices, g.Index)
+			continue
+		}
+		rep := g
+		rep.indices = []int{g.Index}
+		seen[key] = &rep
+		out = append(out, &rep)
+	}
+	return out
+}
+
+// gpuID names a GPU group: "GPU 0", "GPUs 0-7" or "GPUs 0, 2".
+func gpuID(g *GPU) string {
+	idx := g.indices
+	if len(idx) <= 1 {
+		return fmt.Sprintf("GPU %d", g.Index)
+	}
+	contiguous := true
+	for i := 1; i < len(idx); i++ {
+		if idx[i] != idx[i-1]+1 {
+			contiguous = false
+		}
+	}
+	if contiguous {
+		return fmt.Sprintf("GPUs %d-%d", idx[0], idx[len(idx)-1])
+	}
+	return "GPUs " + joinInts(idx, ", ")
+}
 
 // Evaluate decides whether an image with facts f runs on host h.
 func Evaluate(f Facts, h *Host) Verdict {
 	v := Verdict{Host: h.Name, Driver: h.DriverVersion, CUDA: h.CUDAVersion}
 	add := func(fd Finding, gpu *GPU) {
 		if gpu != nil {
-			fd.GPU = gpuRef(gpu.Index)
+			fd.GPUs = gpu.indices
 		}
 		v.Findings = append(v.Findings, fd)
 	}
-	gpus := make([]*GPU, 0, len(h.GPUs))
-	for i := range h.GPUs {
-		gpus = append(gpus, &h.GPUs[i])
-	}
+	gpus := gpuGroups(h.GPUs)
 	if len(gpus) == 0 {
 		add(warnf(CheckVerdictGPU, "check that the driver sees the GPUs (nvidia-smi) and that the profile was recorded on the right host",
 			"host %s shows no GPU: requirements on arch and brand count as met, but nothing will run on a GPU", h.Name), nil)
@@ -83,7 +115,7 @@ func gpuLabel(g *GPU) string {
 	if g == nil {
 		return "no GPU:"
 	}
-	return fmt.Sprintf("GPU %d (%s):", g.Index, g.Name)
+	return fmt.Sprintf("%s (%s):", gpuID(g), g.Name)
 }
 
 func describeHost(h *Host, g *GPU) string {
@@ -116,7 +148,8 @@ func requireHint(r Requirement, f Facts, h *Host, g *GPU) string {
 				hint += fmt.Sprintf(" CUDA %s needs driver >= %s (>= %s through minor version compatibility); this host has %s, which runs CUDA up to %s.",
 					n.Version, n.Full, n.MinorCompat, h.DriverVersion, h.CUDAVersion)
 				if minorCompatible(n, h) {
-					hint += " The driver would run this CUDA version through minor version compatibility: only this requirement stops the NVIDIA runtime's legacy mode (CDI mode does not check it)."
+					hint += fmt.Sprintf(" The driver would run this CUDA version through minor version compatibility: only this requirement stops the NVIDIA runtime's legacy mode (CDI mode does not check it). To accept that, add the alternative \"driver>=%s\" to %s (space-separated), or", n.MinorCompat, r.Name)
+					return hint + " " + lowerFirst(upgradeOrDowngrade(h))
 				}
 			}
 			hint += " " + upgradeOrDowngrade(h)
@@ -181,7 +214,7 @@ func driverFindings(f Facts, h *Host, gpus []*GPU) Findings {
 	}
 	if minorCompatible(need, h) {
 		return Findings{warnf(CheckVerdictDriver,
-			fmt.Sprintf("fine for most workloads; for full support use driver >= %s. %s", orUnknown(need.Full), upgradeOrDowngrade(h)),
+			fmt.Sprintf("fine for most workloads; full support needs driver >= %s", orUnknown(need.Full)),
 			"image CUDA %s is newer than the driver's CUDA %s (driver %s): it runs through minor version compatibility, without features that need a newer driver and without JIT of PTX newer than the driver",
 			need.Version, h.CUDAVersion, h.DriverVersion)}
 	}
@@ -240,7 +273,7 @@ func forwardCompatNote(v string, h *Host, gpus []*GPU, has bool) string {
 			return "Forward compatibility (" + pkg + ") cannot be judged without a GPU."
 		}
 		if !cuda.IsDataCenterBrand(g.Brand) {
-			return fmt.Sprintf("Forward compatibility (%s) does not apply: GPU %d is a %s, and it is supported on data-center GPUs only.", pkg, g.Index, g.Brand)
+			return fmt.Sprintf("Forward compatibility (%s) does not apply: %s is a %s, and it is supported on data-center GPUs only.", pkg, gpuID(g), g.Brand)
 		}
 	}
 	if !cuda.IsForwardCompatBranch(h.DriverVersion) {
@@ -269,14 +302,14 @@ func joinInts(xs []int, sep string) string {
 func archFinding(f Facts, h *Host, g *GPU) (Finding, bool) {
 	gc, err := cuda.ParseCapability(g.ComputeCapability)
 	if err != nil {
-		return errorf(CheckVerdictArch, "", "GPU %d reports compute capability %q: %v", g.Index, g.ComputeCapability, err), true
+		return errorf(CheckVerdictArch, "", "%s reports compute capability %q: %v", gpuID(g), g.ComputeCapability, err), true
 	}
 	if f.CUDAVersion != "" {
 		if min, ok := cuda.MinCapabilityFor(f.CUDAVersion); ok && gc.Less(min) {
 			return errorf(CheckVerdictArch,
 				fmt.Sprintf("CUDA %s supports compute capability %s and newer; for this GPU use cuda.version %q (the newest CUDA 12)", f.CUDAVersion, min, "12.9"),
-				"GPU %d (%s, compute capability %s) is not supported by CUDA %s at all",
-				g.Index, g.Name, gc, f.CUDAVersion), true
+				"%s (%s, compute capability %s) is not supported by CUDA %s at all",
+				gpuID(g), g.Name, gc, f.CUDAVersion), true
 		}
 	}
 	if len(f.Capabilities) == 0 && f.CUDAVersion == "" {
@@ -284,7 +317,7 @@ func archFinding(f Facts, h *Host, g *GPU) (Finding, bool) {
 	}
 	if len(f.Capabilities) == 0 {
 		return infof(CheckVerdictArch, fmt.Sprintf("label the image with %s to enable this check", cuda.LabelCapabilities),
-			"GPU %d: the image does not record its compute capabilities; whether it has code for %s is unknown", g.Index, gc), true
+			"%s: the image does not record its compute capabilities; whether it has code for %s is unknown", gpuID(g), gc), true
 	}
 	list := capList(f.Capabilities)
 	var sassSameMajor, ptx *Capability
@@ -306,25 +339,25 @@ func archFinding(f Facts, h *Host, g *GPU) (Finding, bool) {
 	add := fmt.Sprintf("add %q to cuda.capabilities for native code", gc.String())
 	if sassSameMajor != nil {
 		return infof(CheckVerdictArch, add,
-			"GPU %d (%s, %s) runs the image's %s code through binary compatibility within the same major version",
-			g.Index, g.Name, gc, sassSameMajor.Text), true
+			"%s (%s, %s) runs the image's %s code through binary compatibility within the same major version",
+			gpuID(g), g.Name, gc, sassSameMajor.Text), true
 	}
 	if ptx != nil {
 		fd := warnf(CheckVerdictArch, add+" and skip the JIT",
-			"GPU %d (%s, %s) has no native code in the image (compiled for %s); the driver JIT-compiles the %s PTX at load time: slower first start, cached afterwards",
-			g.Index, g.Name, gc, list, ptx.Text)
+			"%s (%s, %s) has no native code in the image (compiled for %s); the driver JIT-compiles the %s PTX at load time: slower first start, cached afterwards",
+			gpuID(g), g.Name, gc, list, ptx.Text)
 		if need, err := cuda.DriverFor(f.CUDAVersion); err == nil && need.Known {
 			if c, err := cuda.CompareVersions(h.DriverVersion, need.Full); err == nil && c < 0 {
 				fd = errorf(CheckVerdictArch, add,
-					"GPU %d (%s, %s) would need JIT of the image's %s PTX, but PTX from CUDA %s needs driver >= %s and the host has %s (minor version compatibility does not cover PTX JIT)",
-					g.Index, g.Name, gc, ptx.Text, need.Version, need.Full, h.DriverVersion)
+					"%s (%s, %s) would need JIT of the image's %s PTX, but PTX from CUDA %s needs driver >= %s and the host has %s (minor version compatibility does not cover PTX JIT)",
+					gpuID(g), g.Name, gc, ptx.Text, need.Version, need.Full, h.DriverVersion)
 			}
 		}
 		return fd, true
 	}
 	return errorf(CheckVerdictArch, add,
-		"GPU %d (%s, compute capability %s) cannot run the image's GPU code: it was compiled for %s with no PTX that this GPU can JIT; kernels fail with \"no kernel image is available for execution on the device\"",
-		g.Index, g.Name, gc, list), true
+		"%s (%s, compute capability %s) cannot run the image's GPU code: it was compiled for %s with no PTX that this GPU can JIT; kernels fail with \"no kernel image is available for execution on the device\"",
+		gpuID(g), g.Name, gc, list), true
 }
 
 func capList(cs []Capability) string {
@@ -337,4 +370,11 @@ func capList(cs []Capability) string {
 	}
 	sort.Strings(s)
 	return strings.Join(s, ", ")
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }

@@ -142,3 +142,14 @@ func TestParseRequirement(t *testing.T) {
 		t.Fatalf("parsed %+v", r.Alternatives)
 	}
 }
+
+// Identical GPUs are reported once, as a group.
+func TestVerdictGroupsGPUs(t *testing.T) {
+	g1, g2, g3 := a100, a100, h100
+	g2.Index, g3.Index = 1, 2
+	v := Evaluate(facts("12.8", "9.0"), host("570.86.15", "12.8", g1, g2, g3))
+	arch := v.Findings.ByCheck(CheckVerdictArch)
+	if len(arch) != 1 || !strings.Contains(arch[0].Message, "GPUs 0-1") || len(arch[0].GPUs) != 2 {
+		t.Fatalf("arch findings = %v", dump(arch))
+	}
+}
