@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 )
@@ -130,9 +131,22 @@ func Args(opts Options) []string {
 	}
 	args = append(args, opts.ExtraArgs...)
 	for _, c := range opts.Containers {
-		args = append(args, ".#packages."+system+"."+c)
+		args = append(args, flakeRef(opts.Dir)+"#packages."+system+"."+c)
 	}
 	return args
+}
+
+// flakeRef names the flake in dir as a path: flake. The default for "."
+// inside a git work tree is a git flake, which sees only files git
+// tracks, and the files nix2gpu just generated may not be added yet.
+func flakeRef(dir string) string {
+	if dir == "" {
+		dir = "."
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return "path:" + dir
 }
 
 // Build builds every container in opts.Containers with one nix invocation,

@@ -64,7 +64,7 @@ func TestBuildSuccess(t *testing.T) {
 		"--log-format", "internal-json", "-v", "--json", "--no-link",
 		"--system", "aarch64-linux", "--builders", "ssh://gh200 aarch64-linux", "--max-jobs", "4",
 		"--override-input", "nixpkgs", "path:./stub",
-		".#packages.aarch64-linux.app", ".#packages.aarch64-linux.worker",
+		"path:" + dir + "#packages.aarch64-linux.app", "path:" + dir + "#packages.aarch64-linux.worker",
 	}
 	if got := strings.Split(strings.TrimSuffix(string(args), "\n"), "\n"); !reflect.DeepEqual(got, wantArgs) {
 		t.Errorf("nix args\n got %q\nwant %q", got, wantArgs)
@@ -98,8 +98,8 @@ func TestBuildNixMissing(t *testing.T) {
 }
 
 func TestBuildDefaultsToHostSystem(t *testing.T) {
-	args := Args(Options{Containers: []string{"a"}})
-	if last := args[len(args)-1]; last != ".#packages."+HostSystem()+".a" {
+	args := Args(Options{Dir: "/p", Containers: []string{"a"}})
+	if last := args[len(args)-1]; last != "path:/p#packages."+HostSystem()+".a" {
 		t.Errorf("installable %q", last)
 	}
 	for _, a := range args {

@@ -187,8 +187,13 @@ func (p *Parser) Feed(line []byte) (ev Event, ok bool) {
 		if text == "" {
 			text = m.Msg
 		}
-		text = StripEscapes(text)
-		text = strings.TrimPrefix(text, "error: ")
+		// Messages may span lines (an evaluation error and its
+		// location); keep the lines, clean each.
+		lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimRight(StripEscapes(l), " ")
+		}
+		text = strings.TrimPrefix(strings.Join(lines, "\n"), "error: ")
 		if m.Level == 0 {
 			p.errors = append(p.errors, text)
 		}

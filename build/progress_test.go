@@ -238,3 +238,18 @@ func TestDrvName(t *testing.T) {
 		}
 	}
 }
+
+func TestFeedMultiLineMessage(t *testing.T) {
+	p := NewParser()
+	ev, ok := p.Feed([]byte(`@nix {"action":"msg","level":0,"msg":"\u001b[31;1merror:\u001b[0m attribute 'hello' missing\n\n       at \u001b[35;1m/nix/store/x-source/nix2gpu/app.nix\u001b[0m:12:5:\n"}`))
+	want := "attribute 'hello' missing\n\n       at /nix/store/x-source/nix2gpu/app.nix:12:5:"
+	if !ok || ev.Text != want {
+		t.Errorf("got %q, want %q", ev.Text, want)
+	}
+	if errs := p.Errors(); len(errs) != 1 || errs[0] != want {
+		t.Errorf("errors %q", errs)
+	}
+	if got := (&Error{Messages: p.Errors()}).Error(); got != "nix build failed: attribute 'hello' missing" {
+		t.Errorf("Error() = %q", got)
+	}
+}

@@ -192,8 +192,19 @@ func buildFailure(w io.Writer, err error) error {
 			fmt.Fprintf(w, "  > %s\n", l)
 		}
 	}
-	for _, m := range be.Messages[min(1, len(be.Messages)):] {
-		fmt.Fprintf(w, "nix: %s\n", m)
+	// The first message is the error itself, printed last by Run; its
+	// further lines (an evaluation error's location) and later messages
+	// go here.
+	for i, m := range be.Messages {
+		lines := strings.Split(m, "\n")
+		if i == 0 {
+			lines = lines[1:]
+		}
+		for _, l := range lines {
+			if strings.TrimSpace(l) != "" {
+				fmt.Fprintf(w, "nix: %s\n", l)
+			}
+		}
 	}
 	if be.Drv != "" {
 		fmt.Fprintf(w, "hint: 'nix log %s' prints the whole log\n", be.Drv)
@@ -284,9 +295,14 @@ func (p *buildProgress) clear() {
 // finish leaves a summary line.
 func (p *buildProgress) finish(ok bool) {
 	p.clear()
-	if ok {
-		fmt.Fprintf(p.w, "done: %s\n", p.last.Counts())
+	if !ok {
+		return
 	}
+	if p.last.Builds == 0 && p.last.Copies == 0 {
+		fmt.Fprintln(p.w, "done: everything was already built")
+		return
+	}
+	fmt.Fprintf(p.w, "done: %s\n", p.last.Counts())
 }
 
 // storeName is the name part of a store path, without the hash.
