@@ -37,3 +37,23 @@ func BenchmarkValidate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoadAndValidate is what one `nix2gpu validate` process pays:
+// compiling the schema and the first validation of a typical project
+// (which builds the parts of the validation tree the file uses).
+func BenchmarkLoadAndValidate(b *testing.B) {
+	f, ds := config.Parse("nix2gpu.yaml", benchdata.Project(4, false), config.Limits{})
+	if ds.HasErrors() {
+		b.Fatal(ds)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := Load()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := s.Validate(f); len(got) > 0 {
+			b.Fatal(got)
+		}
+	}
+}

@@ -15,6 +15,10 @@ import (
 // exact positions; only leaf constraints (patterns, bounds, enums) go back
 // to CUE.
 type node struct {
+	c       *compiler
+	pending bool // not built yet; use get
+	depth   int
+
 	v     cue.Value
 	kinds cue.Kind // the kinds data may have here
 	any   bool     // accepts anything
@@ -41,9 +45,14 @@ type node struct {
 type field struct {
 	node     *node
 	required bool
-	doc      string
-	def      string // the default as JSON, "" when there is none
+	v        cue.Value // the field's value, for its doc comment and default
 }
+
+// doc returns the field's doc comment.
+func (f *field) doc() string { return docOf(f.v) }
+
+// def returns the field's default as JSON, "" when it has none.
+func (f *field) def() string { return defaultJSON(f.v) }
 
 // pattern is a key constraint of a map ([#EnvName]: string).
 type pattern struct {
@@ -57,50 +66,101 @@ const maxSchemaDepth = 32
 
 func (s *Schema) compile() (*node, error) {
 	c := &compiler{memo: map[string]*node{}}
-	return c.node(s.config, false, 0)
+	top := c.node(s.config, false, 0).get()
+	return top, c.err
 }
 
-// compiler builds the node tree. Definitions used in several places
-// (#Container under containers and defaults, the service types) are
-// compiled once and shared.
+// compiler builds the node tree lazily: a node is worked out from its CUE
+// value the first time validation (or the docs) reaches it, so a file
+// that uses two service types never pays for the other thirty-seven.
+// Definitions used in several places (#Container under containers and
+// defaults, the service types) are built once and shared.
 type compiler struct {
 	memo map[string]*node
+	err  error // the first schema problem met while building
 }
 
+// compileNode builds the whole tree below v at once (tests, docs).
 func compileNode(v cue.Value, nix bool, depth int) (*node, error) {
 	c := &compiler{memo: map[string]*node{}}
-	return c.node(v, nix, depth)
+	n := c.node(v, nix, depth)
+	resolveAll(n, map[*node]bool{})
+	return n.get(), c.err
 }
 
-func (c *compiler) node(v cue.Value, nix bool, depth int) (*node, error) {
+// resolveAll builds every node below n.
+func resolveAll(n *node, seen map[*node]bool) {
+	if n == nil || seen[n] {
+		return
+	}
+	seen[n] = true
+	n = n.get()
+	for _, f := range n.fields {
+		resolveAll(f.node, seen)
+	}
+	for _, p := range n.patterns {
+		resolveAll(p.node, seen)
+	}
+	resolveAll(n.elem, seen)
+	for _, a := range n.alts {
+		resolveAll(a, seen)
+	}
+}
+
+// node returns the (not yet built) node for v.
+func (c *compiler) node(v cue.Value, nix bool, depth int) *node {
 	if _, ref := v.ReferencePath(); len(ref.Selectors()) > 0 {
 		key := fmt.Sprintf("%s|%v", ref, nix)
 		if n, ok := c.memo[key]; ok {
-			return n, nil
+			return n
 		}
-		n, err := c.build(cue.Dereference(v), nix, depth)
-		if err == nil {
-			c.memo[key] = n
-		}
-		return n, err
+		n := &node{c: c, v: cue.Dereference(v), nix: nix, depth: depth, pending: true}
+		c.memo[key] = n
+		return n
 	}
-	return c.build(v, nix, depth)
+	return &node{c: c, v: v, nix: nix, depth: depth, pending: true}
 }
 
-func (c *compiler) build(v cue.Value, nix bool, depth int) (*node, error) {
-	if depth > maxSchemaDepth {
-		return nil, fmt.Errorf("schema nests deeper than %d levels at %s", maxSchemaDepth, v.Path())
+// get builds n on first use and returns it.
+func (n *node) get() *node {
+	if n == nil || !n.pending {
+		return n
 	}
-	n := &node{v: v, kinds: v.IncompleteKind(), nix: nix}
+	n.pending = false
+	if err := n.c.build(n); err != nil {
+		if n.c.err == nil {
+			n.c.err = err
+		}
+		*n = node{c: n.c, v: n.v, any: true}
+	}
+	return n
+}
+
+// become makes n a copy of the built node r (a default or a single
+// alternative that stands for the whole value).
+func (n *node) become(r *node) {
+	r = r.get()
+	c := n.c
+	*n = *r
+	n.c = c
+}
+
+func (c *compiler) build(n *node) error {
+	v, nix, depth := n.v, n.nix, n.depth
+	if depth > maxSchemaDepth {
+		return fmt.Errorf("schema nests deeper than %d levels at %s", maxSchemaDepth, v.Path())
+	}
+	n.kinds = v.IncompleteKind()
 	if n.kinds == cue.TopKind {
 		n.any = true
-		return n, nil
+		return nil
 	}
 	op, args := exprOf(v)
 	if op == cue.NoOp && len(args) == 1 && !args[0].IsConcrete() && n.kinds&(cue.StructKind|cue.ListKind) != 0 &&
 		!sameSource(args[0], v) {
 		// A field with a default: its Expr is the other alternatives.
-		return c.node(args[0], nix, depth+1)
+		n.become(c.node(args[0], nix, depth+1))
+		return nil
 	}
 	if op == cue.OrOp {
 		// Drop fixed lists (list defaults such as ["x86_64-linux"]) when
@@ -121,24 +181,20 @@ func (c *compiler) build(v cue.Value, nix bool, depth int) (*node, error) {
 		}
 		args = kept
 		if len(args) == 1 {
-			return c.node(args[0], nix, depth+1)
+			n.become(c.node(args[0], nix, depth+1))
+			return nil
 		}
 		var composite bool
 		for _, a := range args {
-			k := a.IncompleteKind()
-			if k&(cue.StructKind|cue.ListKind) != 0 {
+			if a.IncompleteKind()&(cue.StructKind|cue.ListKind) != 0 {
 				composite = true
 			}
 		}
 		if composite {
 			for _, a := range args {
-				alt, err := c.node(a, nix, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				n.alts = append(n.alts, alt)
+				n.alts = append(n.alts, c.node(a, nix, depth+1).get())
 			}
-			return n, nil
+			return nil
 		}
 		all := true
 		for _, a := range args {
@@ -153,25 +209,21 @@ func (c *compiler) build(v cue.Value, nix bool, depth int) (*node, error) {
 		}
 		sort.Strings(n.enum)
 		n.pred = compilePredicate(v, 0)
-		return n, nil
+		return nil
 	}
 	switch n.kinds {
 	case cue.StructKind:
-		return n, c.structFields(n, v, nix, depth)
+		return c.structFields(n, v, nix, depth)
 	case cue.ListKind:
-		elem, err := c.node(v.LookupPath(cue.MakePath(cue.AnyIndex)), nix, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		n.elem = elem
-		return n, nil
+		n.elem = c.node(v.LookupPath(cue.MakePath(cue.AnyIndex)), nix, depth+1)
+		return nil
 	}
 	switch basicType(v) {
 	case "string", "int", "bool", "number", "float", "null":
 		n.plain = true
 	}
 	n.pred = compilePredicate(v, 0)
-	return n, nil
+	return nil
 }
 
 func (c *compiler) structFields(n *node, v cue.Value, nix bool, depth int) error {
@@ -189,10 +241,7 @@ func (c *compiler) structFields(n *node, v cue.Value, nix bool, depth int) error
 				childNix = true
 			}
 		}
-		child, err := c.node(fv, childNix, depth+1)
-		if err != nil {
-			return err
-		}
+		child := c.node(fv, childNix, depth+1)
 		if sel.ConstraintType() == cue.PatternConstraint {
 			p := &pattern{node: child}
 			if re, ok := regexOf(sel.Pattern()); ok {
@@ -209,8 +258,7 @@ func (c *compiler) structFields(n *node, v cue.Value, nix bool, depth int) error
 		n.fields[name] = &field{
 			node:     child,
 			required: sel.ConstraintType() == cue.RequiredConstraint,
-			doc:      docOf(fv),
-			def:      defaultJSON(fv),
+			v:        fv,
 		}
 		n.names = append(n.names, name)
 	}
@@ -278,11 +326,11 @@ func docOf(v cue.Value) string {
 // pattern the key matches. ok is false when the key is not allowed.
 func (n *node) lookup(key string) (child *node, ok bool) {
 	if f := n.fields[key]; f != nil {
-		return f.node, true
+		return f.node.get(), true
 	}
 	for _, p := range n.patterns {
 		if p.re == nil || p.re.MatchString(key) {
-			return p.node, true
+			return p.node.get(), true
 		}
 	}
 	return nil, n.open

@@ -62,7 +62,7 @@ func TestJSONSchemaCoversEveryField(t *testing.T) {
 		}
 	}
 	svcs := defs["Services"].(map[string]any)["properties"].(map[string]any)
-	for _, name := range s.top.fields["defaults"].node.fields["services"].node.names {
+	for _, name := range s.top.fields["defaults"].node.get().fields["services"].node.get().names {
 		if svcs[name] == nil {
 			t.Errorf("Services lacks %s", name)
 		}
@@ -115,6 +115,10 @@ func TestCUEText(t *testing.T) {
 // scalar constraint of the schema must translate to a Go predicate.
 func TestLeavesHaveGoPredicates(t *testing.T) {
 	s := loadSchema(t)
+	resolveAll(s.top, map[*node]bool{})
+	if err := s.top.c.err; err != nil {
+		t.Fatalf("building the validation tree: %v", err)
+	}
 	seen := map[*node]bool{}
 	var walk func(n *node, path string)
 	walk = func(n *node, path string) {

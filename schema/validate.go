@@ -53,6 +53,7 @@ func prefix(path []string) string {
 }
 
 func (w *walker) check(n *node, d *config.Value, path []string) {
+	n = n.get()
 	if n == nil || n.any || d == nil {
 		return
 	}
@@ -66,6 +67,7 @@ func (w *walker) check(n *node, d *config.Value, path []string) {
 	dk := kindOf(d)
 	if len(n.alts) > 0 {
 		for _, alt := range n.alts {
+			alt = alt.get()
 			if alt.kinds&dk != 0 {
 				if alt.kinds&(cue.StructKind|cue.ListKind) == 0 && !w.leafOK(alt, d) {
 					break // report against the whole disjunction below
@@ -110,8 +112,8 @@ func (w *walker) checkMap(n *node, d *config.Value, path []string) {
 	for _, name := range n.names {
 		if fl := n.fields[name]; fl.required && d.Field(name) == nil {
 			hint := ""
-			if fl.doc != "" {
-				hint = name + ": " + firstSentence(fl.doc)
+			if doc := fl.doc(); doc != "" {
+				hint = name + ": " + firstSentence(doc)
 			}
 			w.errorf(path, true, hint, "%smissing required field %q", prefix(path), name)
 		}
