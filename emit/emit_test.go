@@ -2,6 +2,8 @@ package emit_test
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -114,5 +116,28 @@ func TestDataStaysData(t *testing.T) {
 	}
 	if !strings.Contains(string(files["nix2gpu/container-c.nix"]), `pkgs.python3Packages."foo\"bar"`) {
 		t.Errorf("odd attribute path segment not quoted:\n%s", files["nix2gpu/container-c.nix"])
+	}
+}
+
+// TestStubHelpersIdentical: each stub flake carries its own copy of the
+// fake-derivation helper (a flake cannot read outside its directory); the
+// copies must not drift apart.
+func TestStubHelpersIdentical(t *testing.T) {
+	ms, err := filepath.Glob(filepath.Join("..", "testdata", "stub-inputs", "*", "fake.nix"))
+	if err != nil || len(ms) < 2 {
+		t.Fatalf("stub helpers not found: %v", err)
+	}
+	want, err := os.ReadFile(ms[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[1:] {
+		got, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s", m, ms[0])
+		}
 	}
 }

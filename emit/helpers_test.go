@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/config"
 	"github.com/nix2gpu/nix2gpu/emit"
+	"github.com/nix2gpu/nix2gpu/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -43,11 +45,32 @@ func compileExample(t *testing.T, name string) *compiler.Project {
 	if ds.HasErrors() {
 		t.Fatalf("loading example %s: %v", name, ds)
 	}
+	if s := exampleSchema(t); s != nil {
+		if ds := s.Validate(f); ds.HasErrors() {
+			t.Fatalf("example %s does not match the schema: %v", name, ds)
+		}
+	}
 	p, ds := compiler.Compile(f, compiler.Options{FS: os.DirFS(dir)})
 	if ds.HasErrors() || p == nil {
 		t.Fatalf("compiling example %s: %v", name, ds)
 	}
 	return p
+}
+
+var (
+	schemaOnce sync.Once
+	schemaVal  *schema.Schema
+	schemaErr  error
+)
+
+// exampleSchema compiles the schema once for all tests.
+func exampleSchema(t *testing.T) *schema.Schema {
+	t.Helper()
+	schemaOnce.Do(func() { schemaVal, schemaErr = schema.Load() })
+	if schemaErr != nil {
+		t.Fatalf("loading the schema: %v", schemaErr)
+	}
+	return schemaVal
 }
 
 // writeFiles writes generated files under dir.
