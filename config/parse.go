@@ -710,6 +710,10 @@ func (p *parser) convert(n *yaml.Node, depth int, active map[*yaml.Node]bool) *V
 				continue
 			}
 			key := kn.Value
+			if strings.ContainsRune(key, 0) {
+				p.ds.Errorf(kr, "remove the \\0 escape from the key", "key contains a NUL character")
+				continue
+			}
 			if prev, dup := seen[key]; dup {
 				p.ds.Errorf(kr, fmt.Sprintf("the first %q is at line %d; remove one of them", key, prev.KeyRange.Start.Line), "duplicate key %q", key)
 				continue
@@ -746,6 +750,10 @@ func (p *parser) badTag(n *yaml.Node, r diag.Range) {
 func (p *parser) scalar(n *yaml.Node, r diag.Range) *Value {
 	if len(n.Value) > p.lim.MaxStringBytes {
 		p.ds.Errorf(r, "keep large content in a separate file", "value is %d bytes, over the limit of %d bytes", len(n.Value), p.lim.MaxStringBytes)
+		return &Value{Kind: String, Range: r}
+	}
+	if strings.ContainsRune(n.Value, 0) {
+		p.ds.Errorf(r, "Nix strings cannot hold a NUL character; remove the \\0 escape", "string contains a NUL character")
 		return &Value{Kind: String, Range: r}
 	}
 	v := &Value{Str: n.Value, Range: r}

@@ -40,6 +40,8 @@ func TestParseDiagnostics(t *testing.T) {
 		{"leading marker then second document", "---\na: 1\n---\nb: 1\n", []string{"3:1-4 error: file holds more than one YAML document"}},
 		{"second document at end without newline", "a: 0\n---", []string{"2:1-4 error: file holds more than one YAML document"}},
 		{"NUL byte", "a: 1\x00\n", []string{"1:5-6 error: file contains a NUL byte"}},
+		{"NUL escape in a string", "a: \"x\\0y\"\n", []string{"1:4-10 error: string contains a NUL character"}},
+		{"NUL escape in a key", "\"a\\0\": 1\n", []string{"1:1-6 error: key contains a NUL character"}},
 		{"invalid UTF-8", "a: 1\nb: \xff\n", []string{"2:4-5 error: invalid UTF-8 byte 0xff"}},
 		{"UTF-16", "\xff\xfea\x00", []string{"1:1-2 error: file is UTF-16 encoded"}},
 		{"byte order mark", "\xef\xbb\xbfa: 1\n", []string{"1:1-2 warning: file starts with a UTF-8 byte order mark"}},
