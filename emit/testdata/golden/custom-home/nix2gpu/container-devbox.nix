@@ -73,7 +73,10 @@
             userName = "Dev Box";
           };
         };
-        modules = [ inputs.dotfiles.homeModules.john ];
+        modules = [
+          inputs.dotfiles.homeModules.john
+          ({ programs.starship.enable = true; })
+        ];
         forceRootUser = true;
         stateVersion = "25.05";
       };
