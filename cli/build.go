@@ -40,11 +40,16 @@ Examples:
    nix2gpu build --format json | jq -r '.results[].path'`,
 		Flags: append(buildFlags(), OutputFlags()...),
 		Action: func(c *cli.Context) error {
+			// Flags after the arguments first: they may set any option.
+			args, err := argsAndTrailingFlags(c)
+			if err != nil {
+				return err
+			}
 			out, err := outputOf(c, env)
 			if err != nil {
 				return err
 			}
-			results, _, err := compileAndBuild(c, env, out)
+			results, _, err := compileAndBuild(c, env, out, args)
 			if err != nil {
 				return err
 			}
@@ -66,12 +71,12 @@ func buildFlags() []cli.Flag {
 
 // compileAndBuild compiles the project, checks the requested container
 // names and builds them, rendering progress on stderr.
-func compileAndBuild(c *cli.Context, env *Env, out *Output) ([]build.Result, *compiler.Project, error) {
+func compileAndBuild(c *cli.Context, env *Env, out *Output, args []string) ([]build.Result, *compiler.Project, error) {
 	proj, dir, err := compileForBuild(c, env, out, c.String("file"))
 	if err != nil {
 		return nil, nil, err
 	}
-	names, err := selectContainers(proj, c.Args().Slice())
+	names, err := selectContainers(proj, args)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,6 +167,52 @@ func selectContainers(p *compiler.Project, args []string) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// argsAndTrailingFlags returns the positional arguments, applying flags
+// written after them (`nix2gpu build app --system aarch64-linux`):
+// urfave/cli stops parsing flags at the first argument. Any of the
+// command's own flags is accepted; "--" ends the flags.
+func argsAndTrailingFlags(c *cli.Context) ([]string, error) {
+	takesValue := map[string]bool{}
+	for _, f := range c.Command.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	args := c.Args().Slice()
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		takes, ok := takesValue[name]
+		if !ok {
+			return nil, exitf(ExitUsage, "flag provided but not defined: %s", a)
+		}
+		switch {
+		case takes && !hasVal:
+			if i+1 >= len(args) {
+				return nil, exitf(ExitUsage, "flag needs an argument: %s", a)
+			}
+			i++
+			val = args[i]
+		case !takes && !hasVal:
+			val = "true"
+		}
+		if err := c.Set(name, val); err != nil {
+			return nil, exitf(ExitUsage, "%s: %v", a, err)
+		}
+	}
+	return pos, nil
 }
 
 func overrideInputs(specs []string) ([]string, error) {

@@ -48,6 +48,11 @@ Examples:
 			&cli.IntFlag{Name: "attempts", Value: push.DefaultAttempts, Usage: "tries per request before a registry counts as unreachable (waits 1s, 3s, 9s, … between)"},
 		), OutputFlags()...),
 		Action: func(c *cli.Context) error {
+			// Flags after the arguments first: they may set any option.
+			args, err := argsAndTrailingFlags(c)
+			if err != nil {
+				return err
+			}
 			out, err := outputOf(c, env)
 			if err != nil {
 				return err
@@ -60,9 +65,9 @@ Examples:
 			}
 			var jobs []pushJob
 			if c.IsSet("image") || c.IsSet("to") {
-				jobs, err = directPushJob(c)
+				jobs, err = directPushJob(c, args)
 			} else {
-				jobs, err = projectPushJobs(c, env, out)
+				jobs, err = projectPushJobs(c, env, out, args)
 			}
 			if err != nil {
 				return err
@@ -79,14 +84,14 @@ type pushJob struct {
 	refs      []string
 }
 
-func directPushJob(c *cli.Context) ([]pushJob, error) {
+func directPushJob(c *cli.Context, args []string) ([]pushJob, error) {
 	src, to := c.String("image"), c.StringSlice("to")
 	switch {
 	case src == "":
 		return nil, exitf(ExitUsage, "--to needs --image PATH|REF")
 	case len(to) == 0:
 		return nil, exitf(ExitUsage, "--image needs at least one --to REF")
-	case c.NArg() > 0:
+	case len(args) > 0:
 		return nil, exitf(ExitUsage, "--image pushes one image; drop the container names")
 	}
 	for _, r := range to {
@@ -99,16 +104,16 @@ func directPushJob(c *cli.Context) ([]pushJob, error) {
 
 // projectPushJobs builds the selected containers that have registries and
 // pairs each image with its destinations.
-func projectPushJobs(c *cli.Context, env *Env, out *Output) ([]pushJob, error) {
+func projectPushJobs(c *cli.Context, env *Env, out *Output, args []string) ([]pushJob, error) {
 	proj, dir, err := compileForBuild(c, env, out, c.String("file"))
 	if err != nil {
 		return nil, err
 	}
-	names, err := selectContainers(proj, c.Args().Slice())
+	names, err := selectContainers(proj, args)
 	if err != nil {
 		return nil, err
 	}
-	named := c.NArg() > 0
+	named := len(args) > 0
 	byName := map[string]*compiler.Container{}
 	for _, ct := range proj.Containers {
 		byName[ct.Name] = ct
