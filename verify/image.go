@@ -264,6 +264,16 @@ func (c *checker) facts() {
 	}
 }
 
+// isNixImage reports whether the image's programs come from a Nix store.
+func (c *checker) isNixImage() bool {
+	for p := range c.fs.entries {
+		if strings.HasPrefix(p, "nix/store/") {
+			return true
+		}
+	}
+	return false
+}
+
 // isGPUImage tells GPU images from CPU-only ones (`cuda: false`): a CUDA
 // version from any source, or any NVIDIA_* variable.
 func (c *checker) isGPUImage() bool {
@@ -473,33 +483,52 @@ func covered(dirs []string, d string) bool {
 	return false
 }
 
-// checkLoader checks the dynamic loader can find injected libraries. Nix
-// images have no /etc/ld.so.cache by default, so the runtime's ldconfig
-// step (legacy hook, or CDI's update-ldcache hook) has nothing to update
-// and libcuda.so.1 stays invisible unless LD_LIBRARY_PATH names its
-// directory (nixpkgs #173953, container toolkit #510).
+// checkLoader checks the dynamic loader can find injected libraries.
+//
+// Nix images need LD_LIBRARY_PATH: nixpkgs patches glibc so its ld.so
+// never reads the system-wide /etc/ld.so.cache (glibc's
+// dont-use-system-ld-so-cache patch), so the runtime's ldconfig step
+// (legacy hook, or CDI's update-ldcache hook) cannot make libcuda.so.1
+// visible to Nix-built programs (nixpkgs #173953, container toolkit #510).
+// nixpkgs' CUDA libraries also look in /run/opengl-driver/lib (their
+// RUNPATH), so a link from there to an injection directory counts too.
+// For other images /etc/ld.so.conf is enough.
 func (c *checker) checkLoader() {
 	inj := c.injectionDirs()
 	ld := splitList(c.r.Facts.Env["LD_LIBRARY_PATH"])
+	if t := c.fs.linkTarget("run/opengl-driver/lib"); t != "" {
+		ld = append(ld, t)
+	}
 	conf, hasConf := c.ldConfDirs()
+	nix := c.isNixImage()
 	var missing []string
-	anyCovered := false
+	anyCovered, confOnly := false, false
 	for _, d := range inj {
-		if covered(ld, d) || covered(conf, d) {
+		switch {
+		case covered(ld, d):
 			anyCovered = true
-		} else {
+		case covered(conf, d) && !nix:
+			anyCovered = true
+		default:
+			if covered(conf, d) {
+				confOnly = true
+			}
 			missing = append(missing, d)
 		}
 	}
 	isCUDA := c.r.Facts.CUDAVersion != ""
+	why := ""
+	if nix && confOnly {
+		why = " (/etc/ld.so.conf lists it, but Nix's glibc never reads the system ld.so.cache)"
+	}
 	switch {
 	case !anyCovered && isCUDA:
 		c.add(errorf(CheckLDPath, "add "+strings.Join(inj, ":")+" to LD_LIBRARY_PATH (nix2gpu images do by default)",
-			"neither LD_LIBRARY_PATH nor /etc/ld.so.conf covers %s, where the NVIDIA runtime injects libcuda.so.1: CUDA programs will fail to find the driver",
-			strings.Join(inj, " or ")))
+			"LD_LIBRARY_PATH does not cover %s, where the NVIDIA runtime injects libcuda.so.1%s: CUDA programs will fail to find the driver",
+			strings.Join(inj, " or "), why))
 	case len(missing) > 0 && isCUDA:
 		c.add(warnf(CheckLDPath, "add "+strings.Join(missing, ":")+" to LD_LIBRARY_PATH",
-			"LD_LIBRARY_PATH does not cover %s: hosts whose driver lives there (CDI mounts host paths) will not be found", strings.Join(missing, ", ")))
+			"LD_LIBRARY_PATH does not cover %s%s: hosts whose driver lives there (CDI mounts host paths) will not be found", strings.Join(missing, ", "), why))
 	}
 	ldconfig := ""
 	for _, p := range []string{"sbin/ldconfig", "usr/sbin/ldconfig", "bin/ldconfig", "usr/bin/ldconfig"} {

@@ -17,7 +17,7 @@ func TestImageChecks(t *testing.T) {
 		{name: "good", absent: []string{CheckEntrypoint, CheckDriverLibs, CheckLDPath, CheckLdconfig, CheckCUDARuntime, CheckDigest, CheckVisible, CheckCapabilities, CheckRequire, CheckLayers}},
 		{name: "two-layers", absent: []string{CheckEntrypoint, CheckDriverLibs, CheckDigest}},
 		{name: "driver-libs", want: []string{CheckDriverLibs}, absent: []string{CheckEntrypoint}},
-		{name: "no-env", warn: []string{CheckVisible, CheckCapabilities}, absent: []string{CheckEntrypoint}},
+		{name: "no-env", want: []string{CheckLDPath}, warn: []string{CheckVisible, CheckCapabilities}, absent: []string{CheckEntrypoint}},
 		{name: "missing-entrypoint", want: []string{CheckEntrypoint}, absent: []string{CheckDriverLibs}},
 	}
 	for _, tt := range tests {
@@ -168,5 +168,28 @@ func TestCPUOnlyImageSkipsGPUChecks(t *testing.T) {
 	}
 	if rep.Findings.Worst() != Info || rep.Findings.Has(CheckVisible) || rep.Findings.Has(CheckLdconfig) {
 		t.Fatalf("findings = %v", rep.Findings)
+	}
+}
+
+// In a Nix image, /etc/ld.so.conf alone does not make injected libraries
+// visible; /run/opengl-driver/lib pointing at an injection dir does.
+func TestNixLoaderRules(t *testing.T) {
+	cfg := goodConfig()
+	cfg.Env = []string{"PATH=/bin", "CUDA_VERSION=12.8.90", "NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=compute,utility"}
+	rep, err := Image(context.Background(), buildImage(t, cfg, goodFiles()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Findings.ByCheck(CheckLDPath)
+	if !hasSeverity(f, Error) || !strings.Contains(f[0].Message, "never reads the system ld.so.cache") {
+		t.Fatalf("findings = %v", rep.Findings)
+	}
+	files := append(goodFiles(), file{name: "run/opengl-driver/lib", link: "/usr/lib/x86_64-linux-gnu"})
+	rep, err = Image(context.Background(), buildImage(t, cfg, files), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := rep.Findings.ByCheck(CheckLDPath); hasSeverity(f, Error) || len(f) != 1 {
+		t.Fatalf("want one warning for /usr/lib64, got %v", f)
 	}
 }

@@ -331,3 +331,24 @@ func (f *imageFS) hasChildren(dir string) bool {
 	}
 	return false
 }
+
+// linkTarget returns where p points when p or one of its parents is a
+// symlink, without requiring the target to exist in the image: runtime
+// injection directories appear only when a container starts. Empty when
+// nothing on the way is a link.
+func (f *imageFS) linkTarget(p string) string {
+	parts := strings.Split(cleanPath(p), "/")
+	for i := len(parts); i > 0; i-- {
+		prefix := strings.Join(parts[:i], "/")
+		e, ok := f.entries[prefix]
+		if !ok || e.typ != tar.TypeSymlink {
+			continue
+		}
+		target := e.link
+		if !strings.HasPrefix(target, "/") {
+			target = path.Join(path.Dir("/"+prefix), target)
+		}
+		return path.Clean(target + "/" + strings.Join(parts[i:], "/"))
+	}
+	return ""
+}
