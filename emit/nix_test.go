@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -67,6 +68,8 @@ func TestNixEvalExamples(t *testing.T) {
 			checkGolden(t, ex+"/imageConfig.json", indentJSON(t, cfg))
 			built := n.evalJSON(dir, "legacyPackages", evalRecord, p, nil)
 			checkGolden(t, ex+"/builders.json", indentJSON(t, built))
+
+			checkScripts(t, built)
 
 			// The shape of the other outputs.
 			names := "builtins.mapAttrs (_: builtins.attrNames)"
@@ -309,4 +312,47 @@ func TestImageConfigNeedsNoNixpkgs(t *testing.T) {
 			t.Errorf("%s: no imageConfig in %s", ex, out)
 		}
 	}
+}
+
+// checkScripts runs `bash -n` on every shell program the stubs recorded
+// (writeShellScriptBin and writeShellScript calls: objects with "text").
+func checkScripts(t *testing.T, recorded []byte) {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		return
+	}
+	var v any
+	if err := json.Unmarshal(recorded, &v); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	defer func() {
+		if checked == 0 {
+			t.Errorf("no shell programs found in the recorded arguments")
+		}
+	}()
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			name, _ := v["<drv>"].(string)
+			if text, ok := v["text"].(string); ok && !strings.HasPrefix(name, "etc") && !strings.Contains(name, ".") && !strings.HasSuffix(name, "sshd_config") && !strings.HasSuffix(name, "authorized_keys") && name != "passwd" && name != "group" {
+				checked++
+				cmd := exec.Command(bash, "-n")
+				cmd.Stdin = strings.NewReader(text)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("shell program %s does not parse: %v\n%s\n%s", name, err, out, text)
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
 }
