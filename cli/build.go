@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/diag"
 	"github.com/nix2gpu/nix2gpu/emit"
+	"github.com/nix2gpu/nix2gpu/workspace"
 )
 
 func buildCommand(env *Env) *cli.Command {
@@ -365,50 +365,26 @@ func storeName(path string) string {
 	return base
 }
 
-// writeFlake writes the generated files next to the config, only those
-// whose content changed, each atomically, and refuses to replace a
-// hand-written flake.nix.
+// writeFlake writes the generated flake next to the config as 'nix2gpu
+// compile' does: only changed files, atomically, never over a hand-written
+// flake.nix.
 func writeFlake(p *compiler.Project, dir string) error {
 	files, err := emit.Generate(p)
 	if err != nil {
-		return &ExitError{Code: ExitFindings, Err: err}
+		return exitf(ExitFindings, "generating the flake: %v", err)
 	}
-	if old, err := os.ReadFile(filepath.Join(dir, "flake.nix")); err == nil && !emit.IsGenerated(old) {
-		return exitf(ExitFindings, "%s was not written by nix2gpu; refusing to overwrite it (move it away, or run 'nix2gpu compile --out DIR' and build there)", filepath.Join(dir, "flake.nix"))
-	}
-	for _, name := range files.Names() {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if old, err := os.ReadFile(path); err == nil && string(old) == string(files[name]) {
-			continue
-		}
-		if err := writeFileAtomic(path, files[name]); err != nil {
-			return exitf(ExitEnv, "writing %s: %v", path, err)
-		}
+	_, err = workspace.Apply(workspace.Plan{
+		Dir:       dir,
+		Files:     files,
+		Generated: emit.IsGenerated,
+		Prune:     []string{emit.LibDir},
+	})
+	var conflict *workspace.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		return exitf(ExitFindings, "%v", err)
+	case err != nil:
+		return exitf(ExitEnv, "%v", err)
 	}
 	return nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
