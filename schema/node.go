@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cuelang.org/go/cue/ast"
 	"fmt"
 	"regexp"
 	"sort"
@@ -263,12 +264,30 @@ func (c *compiler) structFields(n *node, v cue.Value, nix bool, depth int) error
 		n.names = append(n.names, name)
 	}
 	sort.Strings(n.names)
-	// A struct with `...` accepts any key; probe with a key no schema
-	// would name.
-	if len(n.patterns) == 0 && v.Allows(cue.Str("\x00probe")) {
-		n.open = true
-	}
+	n.open = len(n.patterns) == 0 && isOpen(v)
+
 	return nil
+}
+
+// isOpen reports whether a struct accepts keys it does not name: it is
+// written with `...`. The syntax decides, because a struct taken out of
+// its definition (a pattern's value) no longer knows it was closed.
+func isOpen(v cue.Value) bool {
+	src := v.Source()
+	if f, ok := src.(*ast.Field); ok {
+		src = f.Value
+	}
+	if lit, ok := src.(*ast.StructLit); ok {
+		for _, e := range lit.Elts {
+			if _, ok := e.(*ast.Ellipsis); ok {
+				return true
+			}
+		}
+		return false
+	}
+	// No single literal (several declarations unified): ask CUE, probing
+	// with a key no schema would name.
+	return v.Allows(cue.Str("\x00probe"))
 }
 
 // regexOf returns the regular expression of a =~ constraint (possibly

@@ -48,13 +48,23 @@ type want struct {
 	path    string
 }
 
-func TestValidateErrors(t *testing.T) {
-	s := loadSchema(t)
-	tests := []struct {
-		name string
-		src  string
-		want []want
-	}{{
+type errorCase struct {
+	name string
+	src  string
+	want []want
+}
+
+// errorInputs returns the sources of the error cases.
+func errorInputs() []string {
+	var out []string
+	for _, c := range errorCases() {
+		out = append(out, c.src)
+	}
+	return out
+}
+
+func errorCases() []errorCase {
+	return []errorCase{{
 		name: "misspelt container field",
 		src: `version: 1
 containers:
@@ -249,7 +259,11 @@ containers:
 `,
 		want: []want{{"4:16", `containers.app.packages[0]: invalid value "foo bar": must match ^([A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*")(\.([A-Za-z_][A-Za-z0-9_'-]*|"[^"\\]*"))*$`, "", "containers.app.packages[0]"}},
 	}}
-	for _, tt := range tests {
+}
+
+func TestValidateErrors(t *testing.T) {
+	s := loadSchema(t)
+	for _, tt := range errorCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			f := parse(t, "nix2gpu.yaml", tt.src)
 			got := s.Validate(f)
