@@ -143,7 +143,7 @@ func fixtures(t testing.TB) map[string]v1.Image {
 	withDriver := buildImage(t, goodConfig(), baked)
 
 	noEnvCfg := goodConfig()
-	noEnvCfg.Env = []string{"PATH=/bin", "CUDA_VERSION=12.8.90"}
+	noEnvCfg.Env = []string{"PATH=/bin"}
 	noEnv := buildImage(t, noEnvCfg, goodFiles())
 
 	missingCfg := goodConfig()

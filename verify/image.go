@@ -366,8 +366,13 @@ func (c *checker) checkNVIDIAEnv() {
 	env := c.r.Facts.Env
 	isCUDA := c.r.Facts.CUDAVersion != ""
 	if v, ok := env["NVIDIA_VISIBLE_DEVICES"]; !ok {
-		c.add(warnf(CheckVisible, "set NVIDIA_VISIBLE_DEVICES=all (nix2gpu images do by default)",
-			"NVIDIA_VISIBLE_DEVICES is not set: the legacy NVIDIA runtime exposes no GPU unless the caller names one (--gpus, a device plugin)"))
+		if IsLegacyImage(env) {
+			c.add(infof(CheckVisible, "set NVIDIA_VISIBLE_DEVICES=all to say so explicitly",
+				"NVIDIA_VISIBLE_DEVICES is not set; with CUDA_VERSION and no NVIDIA_REQUIRE_CUDA the NVIDIA runtime treats it as all"))
+		} else {
+			c.add(warnf(CheckVisible, "set NVIDIA_VISIBLE_DEVICES=all (nix2gpu images do by default)",
+				"NVIDIA_VISIBLE_DEVICES is not set: the NVIDIA runtime exposes no GPU unless the caller names one (--gpus, a device plugin, a CDI device)"))
+		}
 	} else {
 		switch v {
 		case "all", "none", "void", "":

@@ -17,7 +17,7 @@ func TestImageChecks(t *testing.T) {
 		{name: "good", absent: []string{CheckEntrypoint, CheckDriverLibs, CheckLDPath, CheckLdconfig, CheckCUDARuntime, CheckDigest, CheckVisible, CheckCapabilities, CheckRequire, CheckLayers}},
 		{name: "two-layers", absent: []string{CheckEntrypoint, CheckDriverLibs, CheckDigest}},
 		{name: "driver-libs", want: []string{CheckDriverLibs}, absent: []string{CheckEntrypoint}},
-		{name: "no-env", want: []string{CheckLDPath}, warn: []string{CheckVisible, CheckCapabilities}, absent: []string{CheckEntrypoint}},
+		{name: "no-env", want: []string{CheckLDPath}, warn: []string{CheckVisible, CheckCapabilities, CheckRequire}, absent: []string{CheckEntrypoint}},
 		{name: "missing-entrypoint", want: []string{CheckEntrypoint}, absent: []string{CheckDriverLibs}},
 	}
 	for _, tt := range tests {

@@ -23,8 +23,15 @@ import (
 //   - brand compares case-insensitively and only with = and !=;
 //   - arch and brand are per GPU; with no GPU visible they count as true;
 //   - NVIDIA_DISABLE_REQUIRE (strconv.ParseBool true) turns checking off;
-//   - an image with CUDA_VERSION and no NVIDIA_REQUIRE_CUDA gets an implicit
-//     cuda>=MAJOR.MINOR.
+//   - NVIDIA_REQUIRE_JETPACK is not a constraint (Jetson only, skipped);
+//   - an image with a non-empty CUDA_VERSION and an empty or missing
+//     NVIDIA_REQUIRE_CUDA (a "legacy" image) gets an implicit
+//     cuda>=MAJOR.MINOR; a CUDA_VERSION that is not a version then makes
+//     the runtime refuse the container.
+//
+// The requirement collection follows nvidia-container-toolkit's
+// internal/config/image (CUDA.GetRequirements, IsLegacy, legacyVersion);
+// the term grammar and comparisons follow libnvidia-container's DSL.
 //
 // The toolkit's CDI modes (the default since toolkit 1.18) do not check
 // these at all, which is why nix2gpu checks them before a workload runs.
@@ -132,7 +139,7 @@ func Requirements(env map[string]string) (reqs []Requirement, disabled bool, err
 	}
 	var names []string
 	for k := range env {
-		if strings.HasPrefix(k, "NVIDIA_REQUIRE_") {
+		if strings.HasPrefix(k, "NVIDIA_REQUIRE_") && !strings.HasPrefix(k, "NVIDIA_REQUIRE_JETPACK") {
 			names = append(names, k)
 		}
 	}
@@ -145,17 +152,43 @@ func Requirements(env map[string]string) (reqs []Requirement, disabled bool, err
 		}
 		reqs = append(reqs, r)
 	}
-	if _, ok := env["NVIDIA_REQUIRE_CUDA"]; !ok {
-		if v := env["CUDA_VERSION"]; v != "" {
-			if mm, ok := majorMinorString(v); ok {
-				reqs = append(reqs, Requirement{
-					Name: "NVIDIA_REQUIRE_CUDA", Raw: "cuda>=" + mm, Implicit: true,
-					Alternatives: [][]Term{{{Key: "cuda", Op: OpGe, Value: mm}}},
-				})
-			}
+	if IsLegacyImage(env) {
+		v := env["CUDA_VERSION"]
+		mm, ok := legacyMajorMinor(v)
+		if !ok {
+			errs = append(errs, fmt.Errorf("CUDA_VERSION %q is not a version, so the implied cuda>= requirement cannot be formed", v))
+		} else {
+			reqs = append(reqs, Requirement{
+				Name: "NVIDIA_REQUIRE_CUDA", Raw: "cuda>=" + mm, Implicit: true,
+				Alternatives: [][]Term{{{Key: "cuda", Op: OpGe, Value: mm}}},
+			})
 		}
 	}
 	return reqs, false, errs
+}
+
+// IsLegacyImage reports what the toolkit calls a legacy CUDA image:
+// CUDA_VERSION set, NVIDIA_REQUIRE_CUDA empty or missing. Such images get
+// an implied cuda>= requirement, and all GPUs when NVIDIA_VISIBLE_DEVICES
+// is unset.
+func IsLegacyImage(env map[string]string) bool {
+	return env["CUDA_VERSION"] != "" && env["NVIDIA_REQUIRE_CUDA"] == ""
+}
+
+// legacyMajorMinor reads MAJOR.MINOR from CUDA_VERSION the way the toolkit
+// does: a semantic version with an optional leading v, MAJOR.MINOR or
+// MAJOR.MINOR.PATCH ("12.8", "12.8.90").
+func legacyMajorMinor(v string) (string, bool) {
+	parts := strings.Split(strings.TrimPrefix(v, "v"), ".")
+	if len(parts) < 2 || len(parts) > 3 {
+		return "", false
+	}
+	for _, p := range parts {
+		if p == "" || !cuda.ValidVersion(p) || (len(p) > 1 && p[0] == '0') {
+			return "", false
+		}
+	}
+	return parts[0] + "." + parts[1], true
 }
 
 func majorMinorString(v string) (string, bool) {

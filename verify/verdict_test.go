@@ -153,3 +153,24 @@ func TestVerdictGroupsGPUs(t *testing.T) {
 		t.Fatalf("arch findings = %v", dump(arch))
 	}
 }
+
+func TestLegacyRules(t *testing.T) {
+	tests := []struct {
+		env    map[string]string
+		legacy bool
+		nreq   int
+		nerr   int
+	}{
+		{map[string]string{"CUDA_VERSION": "12.8.90"}, true, 1, 0},
+		{map[string]string{"CUDA_VERSION": "12.8.90", "NVIDIA_REQUIRE_CUDA": ""}, true, 2, 0},
+		{map[string]string{"CUDA_VERSION": "12.8.90", "NVIDIA_REQUIRE_CUDA": "cuda>=12.8"}, false, 1, 0},
+		{map[string]string{"CUDA_VERSION": "twelve"}, true, 0, 1},
+		{map[string]string{"NVIDIA_REQUIRE_JETPACK": "csv-mounts=all"}, false, 0, 0},
+	}
+	for _, tt := range tests {
+		reqs, _, errs := Requirements(tt.env)
+		if IsLegacyImage(tt.env) != tt.legacy || len(reqs) != tt.nreq || len(errs) != tt.nerr {
+			t.Errorf("%v: legacy=%v reqs=%v errs=%v", tt.env, IsLegacyImage(tt.env), reqs, errs)
+		}
+	}
+}
