@@ -374,7 +374,7 @@ func describeScalar(d *config.Value) string {
 func kindHint(want cue.Kind, d *config.Value) string {
 	switch {
 	case d.IsNix():
-		return "raw Nix (!nix) is accepted only in services, home.programs and home.modules"
+		return "!nix is accepted only in service options, home.programs, home.modules and nixConfig"
 	case want&cue.StringKind != 0 && (d.Kind == config.Float || d.Kind == config.Int || d.Kind == config.Bool):
 		return fmt.Sprintf("YAML reads %s as a %s; quote it: %q", d.Str, d.Kind, d.Str)
 	case want&cue.IntKind != 0 && d.Kind == config.String:

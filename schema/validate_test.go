@@ -249,7 +249,7 @@ containers:
       postgres:
         pg1: {port: !nix "5000 + 1"}
 `,
-		want: []want{{"4:16", `containers.app.maxLayers: expected an integer, got raw Nix "10 + 10"`, "raw Nix (!nix) is accepted only in services, home.programs and home.modules", "containers.app.maxLayers"}},
+		want: []want{{"4:16", `containers.app.maxLayers: expected an integer, got raw Nix "10 + 10"`, "!nix is accepted only in service options, home.programs, home.modules and nixConfig", "containers.app.maxLayers"}},
 	}, {
 		name: "attribute path shape",
 		src: `version: 1
