@@ -24,15 +24,15 @@ let
     "PermitRootLogin prohibit-password"
     "PasswordAuthentication no"
     "AuthorizedKeysFile .ssh/authorized_keys"
-    "HostKey /etc/ssh/ssh_host_ed25519_key"
-    "HostKey /etc/ssh/ssh_host_rsa_key"
+    "HostKey /var/lib/sshd/ssh_host_ed25519_key"
     ssh.config
     ""
   ]);
   authorizedKeys = pkgs.writeText "${name}-authorized_keys" (lines (ssh.authorizedKeys ++ [ "" ]));
   sshLines = optionals ssh.enable [
-    "${bin}/mkdir -p /etc/ssh /var/empty ${quote "${homeDirectory}/.ssh"}"
-    "${pkgs.openssh}/bin/ssh-keygen -A"
+    # Host keys live outside /etc, which may be a read-only link into the store.
+    "${bin}/mkdir -p /var/lib/sshd /var/empty ${quote "${homeDirectory}/.ssh"}"
+    "[ -f /var/lib/sshd/ssh_host_ed25519_key ] || ${pkgs.openssh}/bin/ssh-keygen -q -t ed25519 -N '' -f /var/lib/sshd/ssh_host_ed25519_key"
     "${bin}/cp ${authorizedKeys} ${quote "${homeDirectory}/.ssh/authorized_keys"}"
     "${bin}/chmod 700 ${quote "${homeDirectory}/.ssh"}"
     "${bin}/chmod 600 ${quote "${homeDirectory}/.ssh/authorized_keys"}"
@@ -90,6 +90,6 @@ pkgs.writeShellScriptBin "nix2gpu-startup" (lines ([
 ++ sshLines
 ++ tailscaleLines
 ++ homeLines
-++ [ "${userStartup}" ]
+++ optionals (s.script != "") [ "${userStartup}" ]
 ++ finalLines
 ++ [ "" ]))
