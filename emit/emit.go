@@ -172,6 +172,9 @@ func pkgsInstance(c *compiler.Container) nix.Expr {
 func (g *generator) flake() (nix.Expr, error) {
 	var inputs []nix.Bind
 	for _, in := range g.p.Inputs {
+		if in.Name == "self" || in.Name == "" {
+			return nil, fmt.Errorf("emit: %q cannot name a flake input", in.Name)
+		}
 		var bs []nix.Bind
 		bs = append(bs, nix.B("url", nix.Str(in.URL)))
 		if !in.Flake {

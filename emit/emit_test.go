@@ -71,6 +71,7 @@ func TestGenerateRejects(t *testing.T) {
 		{"escaping secret", &compiler.Project{Systems: []string{"x86_64-linux"}, Containers: []*compiler.Container{{Name: "c", Secrets: []compiler.Secret{{Name: "s", File: "../x.age"}}}}}, "inside the project"},
 		{"empty attr path", &compiler.Project{Systems: []string{"x86_64-linux"}, Containers: []*compiler.Container{{Name: "c", Packages: []compiler.AttrPath{{}}}}}, "empty attribute path"},
 		{"NUL in a value", &compiler.Project{Systems: []string{"x86_64-linux"}, Containers: []*compiler.Container{{Name: "c", Env: []compiler.EnvVar{{Name: "A", Value: "x\x00y"}}}}}, "NUL"},
+		{"input named self", &compiler.Project{Systems: []string{"x86_64-linux"}, Inputs: []compiler.Input{{Name: "self", URL: "x"}}, Containers: []*compiler.Container{ok()}}, "cannot name a flake input"},
 		{"bad name", &compiler.Project{Systems: []string{"x86_64-linux"}, Containers: []*compiler.Container{{Name: "a b"}}}, "Nix path"},
 	}
 	for _, tt := range tests {
