@@ -710,6 +710,14 @@ func (p *parser) convert(n *yaml.Node, depth int, active map[*yaml.Node]bool) *V
 				continue
 			}
 			key := kn.Value
+			if kn.Tag == NixTag {
+				p.ds.Errorf(kr, "keys are plain names; !nix applies to values only", "!nix tag on a map key")
+				continue
+			}
+			if kn.Tag != "" && !strings.HasPrefix(kn.Tag, "!!") {
+				p.badTag(kn, kr)
+				continue
+			}
 			if strings.ContainsRune(key, 0) {
 				p.ds.Errorf(kr, "remove the \\0 escape from the key", "key contains a NUL character")
 				continue
