@@ -24,6 +24,10 @@ const (
 	DefaultJobs     = 4
 	DefaultAttempts = 3
 	DefaultBackoff  = time.Second
+	// DefaultResponseTimeout bounds the wait for a registry's answer once
+	// a request (with its body) is sent, so a registry that accepts a
+	// connection and never answers does not hang the push.
+	DefaultResponseTimeout = 2 * time.Minute
 )
 
 // Options tune a push. The zero value is ready to use.
@@ -39,8 +43,12 @@ type Options struct {
 	// Keychain finds credentials; nil means the Docker config file and its
 	// credential helpers (authn.DefaultKeychain).
 	Keychain authn.Keychain
-	// Transport is the HTTP transport; nil means remote.DefaultTransport.
+	// Transport is the HTTP transport; nil means go-containerregistry's
+	// default with ResponseTimeout.
 	Transport http.RoundTripper
+	// ResponseTimeout bounds the wait for each answer when Transport is
+	// nil; zero means DefaultResponseTimeout.
+	ResponseTimeout time.Duration
 	// UserAgent is added to requests when not empty.
 	UserAgent string
 	// Progress, when not nil, is called for every event. It may be called
@@ -200,7 +208,16 @@ func transportOf(opts Options) http.RoundTripper {
 	if opts.Transport != nil {
 		return opts.Transport
 	}
-	return remote.DefaultTransport
+	base, ok := remote.DefaultTransport.(*http.Transport)
+	if !ok {
+		return remote.DefaultTransport
+	}
+	t := base.Clone()
+	t.ResponseHeaderTimeout = opts.ResponseTimeout
+	if t.ResponseHeaderTimeout <= 0 {
+		t.ResponseHeaderTimeout = DefaultResponseTimeout
+	}
+	return t
 }
 
 func remoteOptions(ctx context.Context, opts Options, rt http.RoundTripper, emit func(Event)) []remote.Option {
