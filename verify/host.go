@@ -197,21 +197,22 @@ var archNames = map[nvml.DeviceArchitecture]string{
 	nvml.DEVICE_ARCH_ADA: "Ada", nvml.DEVICE_ARCH_HOPPER: "Hopper", nvml.DEVICE_ARCH_BLACKWELL: "Blackwell",
 }
 
-// brandNames are NVML's brand types spelled as the container toolkit's
-// brand= terms expect them (compared case-insensitively).
+// brandNames are NVML's brand types spelled as libnvidia-container names
+// them for brand= terms (compared case-insensitively), which is why the
+// official CUDA images write brand=tesla, brand=nvidiartx, brand=vapps.
 var brandNames = map[nvml.BrandType]string{
 	nvml.BRAND_UNKNOWN:             "Unknown",
 	nvml.BRAND_QUADRO:              "Quadro",
 	nvml.BRAND_TESLA:               "Tesla",
 	nvml.BRAND_NVS:                 "NVS",
-	nvml.BRAND_GRID:                "Grid",
+	nvml.BRAND_GRID:                "GRID",
 	nvml.BRAND_GEFORCE:             "GeForce",
 	nvml.BRAND_TITAN:               "Titan",
-	nvml.BRAND_NVIDIA_VAPPS:        "NvidiaVApps",
-	nvml.BRAND_NVIDIA_VPC:          "NvidiaVPC",
-	nvml.BRAND_NVIDIA_VCS:          "NvidiaVCS",
-	nvml.BRAND_NVIDIA_VWS:          "NvidiaVWS",
-	nvml.BRAND_NVIDIA_CLOUD_GAMING: "NvidiaCloudGaming",
+	nvml.BRAND_NVIDIA_VAPPS:        "vApps",
+	nvml.BRAND_NVIDIA_VPC:          "VPC",
+	nvml.BRAND_NVIDIA_VCS:          "VCS",
+	nvml.BRAND_NVIDIA_VWS:          "VWS",
+	nvml.BRAND_NVIDIA_CLOUD_GAMING: "CloudGaming",
 	nvml.BRAND_QUADRO_RTX:          "QuadroRTX",
 	nvml.BRAND_NVIDIA_RTX:          "NvidiaRTX",
 	nvml.BRAND_NVIDIA:              "Nvidia",

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -410,8 +411,13 @@ func (c *checker) checkNVIDIAEnv() {
 	}
 	_, disabled, errs := Requirements(env)
 	for _, err := range errs {
+		msg := "%v: the NVIDIA runtime fails with \"invalid expression\" on any host where evaluation reaches it"
+		var lv *LegacyVersionError
+		if errors.As(err, &lv) {
+			msg = "%v: the NVIDIA runtime refuses to start containers from this image"
+		}
 		c.add(errorf(CheckRequire, "terms are KEY OP VALUE with keys cuda, driver, arch, brand; spaces separate alternatives, commas join terms",
-			"%v: the NVIDIA runtime refuses to start containers from this image", err))
+			msg, err))
 	}
 	if disabled {
 		c.add(infof(CheckRequire, "", "NVIDIA_DISABLE_REQUIRE is set: the runtime skips the NVIDIA_REQUIRE_* checks"))

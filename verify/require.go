@@ -70,7 +70,7 @@ type Requirement struct {
 // ParseRequirement parses the value of one NVIDIA_REQUIRE_* variable.
 func ParseRequirement(name, value string) (Requirement, error) {
 	r := Requirement{Name: name, Raw: value}
-	for _, alt := range strings.Fields(value) {
+	for _, alt := range strings.Split(value, " ") {
 		var terms []Term
 		for _, raw := range strings.Split(alt, ",") {
 			if raw == "" {
@@ -96,26 +96,25 @@ func parseTerm(s string) (Term, error) {
 	}
 	key := strings.ToLower(s[:i])
 	rest := s[i:]
-	var op Op
-	for _, o := range []Op{OpNe, OpLe, OpGe, OpEq, OpLt, OpGt} {
-		if strings.HasPrefix(rest, string(o)) {
-			op = o
-			break
-		}
+	// The operator is the whole run of operator characters, which must
+	// be one of the six exactly: "cuda>>12" and "cuda==12" are invalid.
+	n := 0
+	for n < len(rest) && strings.IndexByte("=!<>", rest[n]) >= 0 {
+		n++
 	}
-	if op == "" {
-		return Term{}, fmt.Errorf("%q has no operator (=, !=, <, <=, >, >=)", s)
+	op := Op(rest[:n])
+	switch op {
+	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe:
+	default:
+		return Term{}, fmt.Errorf("%q: %q is not an operator (=, !=, <, <=, >, >=)", s, string(op))
 	}
-	val := rest[len(op):]
+	val := rest[n:]
 	if val == "" {
 		return Term{}, fmt.Errorf("%q has no value", s)
 	}
-	if strings.ContainsAny(val, "=!<>") {
-		return Term{}, fmt.Errorf("%q has more than one operator", s)
-	}
 	switch key {
 	case "cuda", "driver", "arch":
-		if !cuda.ValidVersion(val) {
+		if _, ok := dslVersion(val); !ok {
 			return Term{}, fmt.Errorf("%q: %q is not a version (digits and dots)", s, val)
 		}
 	case "brand":
@@ -130,7 +129,9 @@ func parseTerm(s string) (Term, error) {
 
 // Requirements reads every NVIDIA_REQUIRE_* from an image environment.
 // disabled is true when NVIDIA_DISABLE_REQUIRE turns the checks off.
-// Parse errors are returned alongside the requirements that did parse.
+// Syntax errors are returned alongside all the requirements, malformed
+// ones included (see Requirement.Evaluate); a *LegacyVersionError means
+// the runtime refuses the image outright.
 func Requirements(env map[string]string) (reqs []Requirement, disabled bool, errs []error) {
 	if v, ok := env["NVIDIA_DISABLE_REQUIRE"]; ok {
 		if b, err := strconv.ParseBool(v); err == nil && b {
@@ -145,10 +146,11 @@ func Requirements(env map[string]string) (reqs []Requirement, disabled bool, err
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		// A malformed requirement is still returned: the runtime only
+		// trips over a bad term when evaluation reaches it.
 		r, err := ParseRequirement(n, env[n])
 		if err != nil {
 			errs = append(errs, err)
-			continue
 		}
 		reqs = append(reqs, r)
 	}
@@ -156,7 +158,7 @@ func Requirements(env map[string]string) (reqs []Requirement, disabled bool, err
 		v := env["CUDA_VERSION"]
 		mm, ok := legacyMajorMinor(v)
 		if !ok {
-			errs = append(errs, fmt.Errorf("CUDA_VERSION %q is not a version, so the implied cuda>= requirement cannot be formed", v))
+			errs = append(errs, &LegacyVersionError{Value: v})
 		} else {
 			reqs = append(reqs, Requirement{
 				Name: "NVIDIA_REQUIRE_CUDA", Raw: "cuda>=" + mm, Implicit: true,
@@ -165,6 +167,14 @@ func Requirements(env map[string]string) (reqs []Requirement, disabled bool, err
 		}
 	}
 	return reqs, false, errs
+}
+
+// LegacyVersionError is a legacy image whose CUDA_VERSION the runtime
+// cannot read: it refuses every container from the image.
+type LegacyVersionError struct{ Value string }
+
+func (e *LegacyVersionError) Error() string {
+	return fmt.Sprintf("CUDA_VERSION %q is not a version, so the runtime cannot form the implied cuda>= requirement", e.Value)
 }
 
 // IsLegacyImage reports what the toolkit calls a legacy CUDA image:
@@ -207,25 +217,73 @@ type HostValues struct {
 	GPU    *GPU
 }
 
-// Satisfied reports whether one alternative of the requirement holds, and
-// which one. Terms the host cannot answer (unknown driver) fail.
-func (r Requirement) Satisfied(h HostValues) (bool, []Term) {
-	for _, alt := range r.Alternatives {
-		ok := true
-		for _, t := range alt {
-			if !t.holds(h) {
-				ok = false
+// Outcome is the result of checking one requirement on one GPU.
+type Outcome struct {
+	Satisfied bool
+	// Invalid is set when the runtime would stop at a malformed term
+	// ("invalid expression"); it only trips on terms it reaches.
+	Invalid error
+	// Failed is the last term that did not hold, as the runtime reports
+	// it ("unsatisfied condition: ...").
+	Failed string
+}
+
+// Evaluate checks the requirement the way libnvidia-container's DSL does:
+// alternatives left to right, the first one whose terms all hold wins;
+// inside an alternative the first failing term ends it. Terms are parsed
+// only when reached, so a malformed term after a satisfied alternative
+// (or after a failing term) goes unnoticed, as it does at run time.
+func (r Requirement) Evaluate(h HostValues) Outcome {
+	satisfied := true
+	failed := ""
+	for _, alt := range strings.Split(r.Raw, " ") {
+		if alt == "" {
+			continue
+		}
+		allHold := true
+		for _, raw := range strings.Split(alt, ",") {
+			if raw == "" {
+				continue
+			}
+			t, err := parseTerm(raw)
+			if err != nil {
+				return Outcome{Invalid: err}
+			}
+			ok, valid := t.eval(h)
+			if !valid {
+				return Outcome{Invalid: fmt.Errorf("%q cannot be compared", raw)}
+			}
+			if !ok {
+				allHold = false
+				failed = t.String()
 				break
 			}
 		}
-		if ok {
-			return true, alt
+		satisfied = allHold
+		if allHold {
+			break
 		}
 	}
-	return len(r.Alternatives) == 0, nil
+	return Outcome{Satisfied: satisfied, Failed: failed}
 }
 
+// Satisfied reports whether the requirement holds (invalid counts as not).
+func (r Requirement) Satisfied(h HostValues) bool {
+	o := r.Evaluate(h)
+	return o.Invalid == nil && o.Satisfied
+}
+
+// holds reports whether t is true on h; invalid comparisons are false.
 func (t Term) holds(h HostValues) bool {
+	ok, valid := t.eval(h)
+	return ok && valid
+}
+
+// eval compares the host's value with the term's. valid is false where the
+// runtime reports an invalid expression (a value that is not a version,
+// brand with an ordering operator). A value the host cannot provide (no
+// GPU for arch or brand) makes the term true, as in libnvidia-container.
+func (t Term) eval(h HostValues) (ok, valid bool) {
 	var have string
 	switch t.Key {
 	case "cuda":
@@ -234,36 +292,88 @@ func (t Term) holds(h HostValues) bool {
 		have = h.Driver
 	case "arch":
 		if h.GPU == nil {
-			return true
+			return true, true
 		}
 		have = h.GPU.ComputeCapability
 	case "brand":
 		if h.GPU == nil {
-			return true
+			return true, true
 		}
 		eq := strings.EqualFold(h.GPU.Brand, t.Value)
-		if t.Op == OpEq {
-			return eq
+		switch t.Op {
+		case OpEq:
+			return eq, true
+		case OpNe:
+			return !eq, true
 		}
-		return !eq
+		return false, false
+	default:
+		return false, false
 	}
-	c, err := cuda.CompareVersions(have, t.Value)
-	if err != nil {
-		return false
+	if have == "" {
+		return true, true
 	}
+	a, okA := dslVersion(have)
+	b, okB := dslVersion(t.Value)
+	if !okA || !okB {
+		return false, false
+	}
+	c := compareParts(a, b)
 	switch t.Op {
 	case OpEq:
-		return c == 0
+		return c == 0, true
 	case OpNe:
-		return c != 0
+		return c != 0, true
 	case OpLt:
-		return c < 0
+		return c < 0, true
 	case OpLe:
-		return c <= 0
+		return c <= 0, true
 	case OpGt:
-		return c > 0
+		return c > 0, true
 	case OpGe:
-		return c >= 0
+		return c >= 0, true
 	}
-	return false
+	return false, false
+}
+
+// dslVersion reads a version as the runtime's DSL does: digits and dots
+// only, starting with a digit; runs of dots separate numbers ("12..4" is
+// 12.4, a trailing dot is ignored).
+func dslVersion(s string) ([]uint64, bool) {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return nil, false
+	}
+	var out []uint64
+	for _, f := range strings.Split(s, ".") {
+		if f == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
+}
+
+// compareParts compares numerically, missing components counting as 0
+// ("12.4" == "12.4.0").
+func compareParts(a, b []uint64) int {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y uint64
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -76,8 +77,11 @@ func Evaluate(f Facts, h *Host) Verdict {
 
 	reqs, disabled, errs := Requirements(f.Env)
 	for _, err := range errs {
-		add(errorf(CheckVerdictReq, "fix the expression: KEY OP VALUE terms, spaces for alternatives, commas for AND",
-			"%v: the NVIDIA runtime refuses to start the container", err), nil)
+		var lv *LegacyVersionError
+		if errors.As(err, &lv) {
+			add(errorf(CheckVerdictReq, "set CUDA_VERSION to MAJOR.MINOR.PATCH, or set NVIDIA_REQUIRE_CUDA",
+				"%v: the NVIDIA runtime refuses to start the container", err), nil)
+		}
 	}
 	if disabled {
 		add(infof(CheckVerdictReq, "", "NVIDIA_DISABLE_REQUIRE is set: the runtime checks nothing, the driver check below still applies"), nil)
@@ -85,11 +89,15 @@ func Evaluate(f Facts, h *Host) Verdict {
 	for _, g := range gpus {
 		hv := HostValues{CUDA: h.CUDAVersion, Driver: h.DriverVersion, GPU: g}
 		for _, r := range reqs {
-			if ok, _ := r.Satisfied(hv); ok {
-				continue
+			o := r.Evaluate(hv)
+			switch {
+			case o.Invalid != nil:
+				add(errorf(CheckVerdictReq, "fix the expression: KEY OP VALUE terms (cuda, driver, arch, brand), spaces between alternatives, commas inside one",
+					"%s %s: %s stops at an invalid term on this host (%v): the NVIDIA runtime fails with \"invalid expression\"", gpuLabel(g), r.Name, quoteReq(r), o.Invalid), g)
+			case !o.Satisfied:
+				add(errorf(CheckVerdictReq, requireHint(r, f, h, g),
+					"%s %s: %s is not met by %s (the runtime reports \"unsatisfied condition: %s\")", gpuLabel(g), r.Name, quoteReq(r), describeHost(h, g), o.Failed), g)
 			}
-			add(errorf(CheckVerdictReq, requireHint(r, f, h, g),
-				"%s %s: %s is not met by %s", gpuLabel(g), r.Name, quoteReq(r), describeHost(h, g)), g)
 		}
 	}
 	v.Findings = append(v.Findings, driverFindings(f, h, gpus)...)
