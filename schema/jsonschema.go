@@ -55,6 +55,7 @@ func (s *Schema) JSONSchema() ([]byte, error) {
 			}
 		}
 	}
+	simplify(doc)
 	toDraft07(doc)
 	doc["$schema"] = "http://json-schema.org/draft-07/schema#"
 	doc["$id"] = SchemaID
@@ -115,12 +116,18 @@ func injectDefaults(js map[string]any, v cue.Value) {
 			}
 			if d, ok := defaultOf(fv); ok {
 				pm["default"] = d
+				if defaultRedundant(fv) {
+					dropConst(pm, d)
+				}
 			}
 			injectDefaults(pm, fv)
 		}
 	}
 	if items, ok := js["items"].(map[string]any); ok {
 		injectDefaults(items, v.LookupPath(cue.MakePath(cue.AnyIndex)))
+	}
+	if ap, ok := js["additionalProperties"].(map[string]any); ok {
+		injectDefaults(ap, patternValue(v))
 	}
 	if pp, ok := js["patternProperties"].(map[string]any); ok && len(pp) == 1 {
 		for _, p := range pp {
@@ -167,6 +174,119 @@ func defaultOf(v cue.Value) (any, bool) {
 	}
 	return x, true
 }
+
+// defaultRedundant reports whether the default of a `*d | T` field is
+// also allowed by T, so that the schema need not list it separately.
+func defaultRedundant(v cue.Value) bool {
+	d, ok := v.Default()
+	if !ok {
+		return false
+	}
+	op, args := v.Expr()
+	switch op {
+	case cue.NoOp, cue.OrOp:
+	default:
+		return false
+	}
+	dj, _ := d.MarshalJSON()
+	for _, a := range args {
+		if aj, err := a.MarshalJSON(); err == nil && bytes.Equal(aj, dj) {
+			continue // the default itself
+		}
+		if a.Unify(d).Validate(cue.Concrete(true)) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// dropConst removes the {"const": d} branch of an anyOf. Editors report a
+// wrong type against the first branch ("Value must be 50."), so the
+// default, which is already in "default", must not be a branch of its own.
+func dropConst(m map[string]any, d any) {
+	branches, ok := m["anyOf"].([]any)
+	if !ok {
+		return
+	}
+	want, _ := json.Marshal(map[string]any{"const": d})
+	var kept []any
+	for _, b := range branches {
+		got, _ := json.Marshal(b)
+		if !bytes.Equal(got, want) {
+			kept = append(kept, b)
+		}
+	}
+	if len(kept) == len(branches) {
+		return
+	}
+	delete(m, "anyOf")
+	if len(kept) == 1 {
+		if one, ok := kept[0].(map[string]any); ok {
+			for k, v := range one {
+				if _, taken := m[k]; !taken {
+					m[k] = v
+				}
+			}
+			return
+		}
+	}
+	m["anyOf"] = kept
+}
+
+// simplify merges allOf lists whose members constrain different keywords
+// ({type: number} and {type: integer, minimum: 1}) into their parent, so
+// editors report the precise type. It works in place.
+func simplify(x any) {
+	switch t := x.(type) {
+	case map[string]any:
+		for _, v := range t {
+			simplify(v)
+		}
+		all, ok := t["allOf"].([]any)
+		if !ok {
+			return
+		}
+		merged := map[string]any{}
+		for _, a := range all {
+			am, ok := a.(map[string]any)
+			if !ok {
+				return
+			}
+			for k, v := range am {
+				prev, seen := merged[k]
+				switch {
+				case !seen:
+					merged[k] = v
+				case k == "type" && isNumberType(prev) && isNumberType(v):
+					if prev == "integer" || v == "integer" {
+						merged[k] = "integer"
+					}
+				default:
+					got, _ := json.Marshal(prev)
+					want, _ := json.Marshal(v)
+					if !bytes.Equal(got, want) {
+						return // a real conflict: keep allOf
+					}
+				}
+			}
+		}
+		for k := range merged {
+			if _, taken := t[k]; taken {
+				return
+			}
+		}
+		delete(t, "allOf")
+		for k, v := range merged {
+			t[k] = v
+		}
+	case []any:
+		for _, v := range t {
+			simplify(v)
+		}
+	}
+}
+
+func isNumberType(v any) bool { return v == "number" || v == "integer" }
 
 // toDraft07 renames $defs to definitions and rewrites references, in place.
 func toDraft07(x any) {
