@@ -78,11 +78,11 @@ func IsBuiltinService(typ string) bool {
 // are skipped (the schema reports them). The Project is returned even when
 // there are errors, as far as it could be built.
 func Compile(f *config.File, opts Options) (*Project, diag.Diagnostics) {
-	c := &compiler{file: f, opts: opts, paths: map[*config.Value]string{}}
+	c := &compiler{file: f, opts: opts, paths: map[*config.Value]pathEntry{}}
 	if f == nil || f.Root == nil {
 		return &Project{Version: 1, Systems: []string{DefaultSystem}}, nil
 	}
-	c.indexPaths(f.Root, nil)
+	c.indexPaths(f.Root, nil, "", 0)
 	p := c.lower()
 	return p, c.ds.Sort()
 }
@@ -91,40 +91,66 @@ type compiler struct {
 	file  *config.File
 	opts  Options
 	ds    diag.Diagnostics
-	paths map[*config.Value]string // where each original value sits, for Path
+	paths map[*config.Value]pathEntry // where each original value sits, for Path
 	// inputNames are the inputs a module reference may start with.
 	inputNames []string
 }
 
-// indexPaths records the dotted path of every value of the document, so
+// pathEntry links a value of the document to its parent, so its dotted
+// path can be built when a diagnostic needs it (most values never do).
+type pathEntry struct {
+	parent *config.Value
+	key    string // map key, or "" for a list element
+	index  int
+}
+
+// indexPaths records where every value of the document sits, so
 // diagnostics about values that reached a container through `defaults`
 // name the place the user wrote them.
-func (c *compiler) indexPaths(v *config.Value, path []string) {
+func (c *compiler) indexPaths(v, parent *config.Value, key string, index int) {
 	if v == nil {
 		return
 	}
-	if _, ok := c.paths[v]; !ok {
-		c.paths[v] = config.PathString(path)
+	if _, ok := c.paths[v]; ok {
+		return // an anchor reached again through an alias
 	}
+	c.paths[v] = pathEntry{parent, key, index}
 	switch v.Kind {
 	case config.Map:
 		for _, f := range v.Map {
-			c.indexPaths(f.Value, append(path[:len(path):len(path)], f.Key))
+			c.indexPaths(f.Value, v, f.Key, 0)
 		}
 	case config.List:
 		for i, e := range v.List {
-			c.indexPaths(e, append(path[:len(path):len(path)], strconv.Itoa(i)))
+			c.indexPaths(e, v, "", i)
 		}
 	}
 }
 
-// pathOf is the dotted path of v, falling back to fallback for values
-// built by merging.
+// pathOf is the dotted path of v (config.PathString's form), falling back
+// to fallback for values built by merging.
 func (c *compiler) pathOf(v *config.Value, fallback string) string {
-	if p, ok := c.paths[v]; ok {
-		return p
+	e, ok := c.paths[v]
+	if !ok {
+		return fallback
 	}
-	return fallback
+	var segs []string
+	for depth := 0; e.parent != nil && depth < 1<<16; depth++ {
+		if e.key != "" || e.parent.Kind == config.Map {
+			segs = append(segs, e.key)
+		} else {
+			segs = append(segs, "["+strconv.Itoa(e.index)+"]")
+		}
+		e = c.paths[e.parent]
+	}
+	var b strings.Builder
+	for i := len(segs) - 1; i >= 0; i-- {
+		if i < len(segs)-1 && !strings.HasPrefix(segs[i], "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(segs[i])
+	}
+	return b.String()
 }
 
 func (c *compiler) add(sev diag.Severity, v *config.Value, r diag.Range, path, hint, format string, args ...any) {

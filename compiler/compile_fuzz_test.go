@@ -265,7 +265,7 @@ func FuzzParsePort(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c := &compiler{paths: map[*config.Value]string{}}
+		c := &compiler{paths: map[*config.Value]pathEntry{}}
 		r := diag.Range{Filename: "nix2gpu.yaml", Start: diag.Pos{Line: 3, Column: 5}, End: diag.Pos{Line: 3, Column: 5 + utf8.RuneCountInString(s) + 2}}
 		v := &config.Value{Kind: config.String, Str: s, Range: r}
 		port, ok := c.parsePort(v)
@@ -286,7 +286,7 @@ func FuzzParsePort(f *testing.F) {
 		if port.Number < 1 || port.Number > 65535 || (port.Protocol != "tcp" && port.Protocol != "udp") {
 			t.Fatalf("parsePort(%q) = %+v", s, port)
 		}
-		again, ok := (&compiler{paths: map[*config.Value]string{}}).parsePort(&config.Value{Kind: config.String, Str: fmt.Sprintf("%d/%s", port.Number, port.Protocol), Range: r})
+		again, ok := (&compiler{paths: map[*config.Value]pathEntry{}}).parsePort(&config.Value{Kind: config.String, Str: fmt.Sprintf("%d/%s", port.Number, port.Protocol), Range: r})
 		if !ok || again != port {
 			t.Fatalf("parsePort(%q) = %+v does not print back: %+v", s, port, again)
 		}
