@@ -197,6 +197,13 @@ func TestNixStringRoundTrip(t *testing.T) {
 		c.Labels = append(c.Labels, compiler.Label{Name: name, Value: values[i]})
 	}
 	sort.Slice(c.Labels, func(i, j int) bool { return c.Labels[i].Name < c.Labels[j].Name })
+	// Service options and home-manager programs: names and values, nested.
+	var opts compiler.Attrs
+	for _, l := range c.Labels {
+		opts = append(opts, compiler.Attr{Name: l.Name, Value: compiler.List{compiler.String(l.Value), compiler.Attrs{{Name: l.Name, Value: compiler.String(l.Value)}}}})
+	}
+	c.Services = []compiler.Service{{Type: "postgres", Instance: "pg", Options: opts}}
+	c.Home = &compiler.Home{Programs: []compiler.Attr{{Name: "git", Value: opts}}}
 	p := &compiler.Project{
 		Source:     "nix2gpu.yaml",
 		Systems:    []string{"x86_64-linux"},
@@ -219,10 +226,14 @@ func TestNixStringRoundTrip(t *testing.T) {
 			Env    []string
 			Labels map[string]string
 		}
-		Scripts []string
+		Scripts  []string
+		Services map[string]map[string]map[string][]any
+		Programs map[string]map[string][]any
 	}
 	n.evalJSON(dir, "legacyPackages", `ps: let b = ps.x86_64-linux.nix2gpu-parts; in {
   Config = b.prop.image.stubRecord.config;
+  Services = b.prop.spec.services;
+  Programs = b.prop.spec.home.programs;
   Scripts = map (n: b.${n}.spec.startup.script) (builtins.filter (n: n != "prop") (builtins.attrNames b));
 }`, p, &got)
 	for i, v := range values {
@@ -238,6 +249,34 @@ func TestNixStringRoundTrip(t *testing.T) {
 	}
 	if len(got.Config.Labels) != len(c.Labels) {
 		t.Errorf("got %d labels, want %d", len(got.Config.Labels), len(c.Labels))
+	}
+	for _, l := range c.Labels {
+		for what, v := range map[string][]any{
+			"service option": got.Services["postgres"]["pg"][l.Name],
+			"home program":   got.Programs["git"][l.Name],
+		} {
+			if len(v) != 2 || v[0] != l.Value {
+				t.Errorf("%s %q: got %v, want [%q ...]", what, l.Name, v, l.Value)
+				continue
+			}
+			if m, ok := v[1].(map[string]any); !ok || m[l.Name] != l.Value {
+				t.Errorf("%s %q: nested value %v", what, l.Name, v[1])
+			}
+		}
+	}
+	for _, l := range c.Labels {
+		for what, v := range map[string][]any{
+			"service option": got.Services["postgres"]["pg"][l.Name],
+			"home program":   got.Programs["git"][l.Name],
+		} {
+			if len(v) != 2 || v[0] != l.Value {
+				t.Errorf("%s %q: got %v, want [%q ...]", what, l.Name, v, l.Value)
+				continue
+			}
+			if m, ok := v[1].(map[string]any); !ok || m[l.Name] != l.Value {
+				t.Errorf("%s %q: nested value %v", what, l.Name, v[1])
+			}
+		}
 	}
 	for i, s := range scripts {
 		if at(got.Scripts, i) != s {
