@@ -304,6 +304,11 @@ func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) e
 			}
 			writeVerifyText(env.Stdout, r)
 		}
+		if out.Format == diag.FormatGitHub {
+			for _, r := range results {
+				writeVerifyGitHub(env.Stdout, r)
+			}
+		}
 	}
 	failed := false
 	for _, r := range results {
@@ -439,4 +444,42 @@ func parseTrailingFlags(c *cli.Context) ([]string, error) {
 		}
 	}
 	return pos, nil
+}
+
+// writeVerifyGitHub prints warnings and errors as GitHub Actions workflow
+// commands, so they show up as annotations on the run.
+func writeVerifyGitHub(w io.Writer, r verifyResult) {
+	emit := func(f verify.Finding, where string) {
+		level := "warning"
+		switch f.Severity {
+		case verify.Info:
+			return
+		case verify.Error:
+			level = "error"
+		}
+		msg := where + ": " + f.Message
+		if f.Hint != "" {
+			msg += " (hint: " + f.Hint + ")"
+		}
+		fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty("nix2gpu verify "+f.Check), ghData(msg))
+	}
+	for _, f := range r.Report.Findings {
+		emit(f, r.Report.Ref)
+	}
+	for _, v := range r.Verdicts {
+		for _, f := range v.Findings {
+			emit(f, r.Report.Ref+" on "+v.Host)
+		}
+	}
+}
+
+// ghData escapes a workflow command's message.
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// ghProperty escapes a workflow command property, where : and , are
+// separators too.
+func ghProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
