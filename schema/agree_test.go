@@ -1,8 +1,6 @@
 package schema
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,16 +42,7 @@ func hasNix(v *config.Value) bool {
 // use (files with raw Nix are skipped: CUE sees those as strings).
 func TestValidateAgreesWithCUE(t *testing.T) {
 	s := loadSchema(t)
-	var inputs []string
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	examples, _ := filepath.Glob(filepath.Join("..", "examples", "*", "nix2gpu.yaml"))
-	for _, file := range append(files, examples...) {
-		src, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs = append(inputs, string(src))
-	}
+	inputs := goodInputs(t)
 	inputs = append(inputs, errorInputs()...)
 	inputs = append(inputs, edgeInputs...)
 	for i, src := range inputs {
