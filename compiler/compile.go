@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -136,21 +137,16 @@ func (c *compiler) pathOf(v *config.Value, fallback string) string {
 	}
 	var segs []string
 	for depth := 0; e.parent != nil && depth < 1<<16; depth++ {
-		if e.key != "" || e.parent.Kind == config.Map {
+		if e.parent.Kind == config.Map {
 			segs = append(segs, e.key)
 		} else {
-			segs = append(segs, "["+strconv.Itoa(e.index)+"]")
+			segs = append(segs, strconv.Itoa(e.index))
 		}
 		e = c.paths[e.parent]
 	}
-	var b strings.Builder
-	for i := len(segs) - 1; i >= 0; i-- {
-		if i < len(segs)-1 && !strings.HasPrefix(segs[i], "[") {
-			b.WriteByte('.')
-		}
-		b.WriteString(segs[i])
-	}
-	return b.String()
+	slices.Reverse(segs)
+	// The same spelling as the schema's paths, so they can be compared.
+	return config.PathString(segs)
 }
 
 func (c *compiler) add(sev diag.Severity, v *config.Value, r diag.Range, path, hint, format string, args ...any) {
