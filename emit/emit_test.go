@@ -142,3 +142,40 @@ func TestStubHelpersIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedNixpkgs: containers with the same CUDA configuration name one
+// nixpkgs configuration; different ones get their own.
+func TestSharedNixpkgs(t *testing.T) {
+	cuda := func(v string, caps ...string) *compiler.CUDA {
+		return &compiler.CUDA{Version: v, PackageSet: "cudaPackages_" + strings.ReplaceAll(v, ".", "_"), Capabilities: caps}
+	}
+	p := &compiler.Project{
+		Systems: []string{"x86_64-linux", "aarch64-linux"},
+		Containers: []*compiler.Container{
+			{Name: "a", CUDA: cuda("12.8", "9.0")},
+			{Name: "b", CUDA: cuda("12.8", "9.0")},
+			{Name: "c", CUDA: cuda("12.8")},
+			{Name: "d", CUDA: cuda("12.6", "9.0")},
+			{Name: "e"},
+			{Name: "f"},
+		},
+	}
+	files, err := emit.Generate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flake := string(files["flake.nix"])
+	for _, key := range []string{`"cuda-12.8-sm9.0" = {`, `"cuda-12.8" = {`, `"cuda-12.6-sm9.0" = {`, "cpu = {"} {
+		if n := strings.Count(flake, key); n != 1 {
+			t.Errorf("flake.nix defines %s %d times, want once:\n%s", key, n, flake)
+		}
+	}
+	if n := strings.Count(flake, "config = {"); n != 4 {
+		t.Errorf("flake.nix has %d nixpkgs configurations, want 4", n)
+	}
+	for name, key := range map[string]string{"a": "cuda-12.8-sm9.0", "b": "cuda-12.8-sm9.0", "e": "cpu", "f": "cpu"} {
+		if !strings.Contains(string(files["nix2gpu/container-"+name+".nix"]), `nixpkgs = "`+key+`";`) {
+			t.Errorf("container %s does not use nixpkgs configuration %s", name, key)
+		}
+	}
+}
