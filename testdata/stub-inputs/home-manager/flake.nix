@@ -7,7 +7,9 @@
   outputs = { self }:
     let inherit (import ./fake.nix) fake; in
     {
-      lib.homeManagerConfiguration = { pkgs, modules ? [ ], extraSpecialArgs ? { }, ... }:
+      # Upstream's argument list, without `...`.
+      lib.homeManagerConfiguration =
+        { pkgs, modules ? [ ], lib ? null, extraSpecialArgs ? { }, check ? true, minimal ? false }:
         let
           record = {
             inherit modules;

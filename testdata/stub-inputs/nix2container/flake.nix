@@ -6,8 +6,10 @@
       inherit (import ./fake.nix) fake;
       forSystem = system: {
         nix2container.buildImage =
-          { name, tag ? null, config ? { }, copyToRoot ? null, layers ? [ ], maxLayers ? 1
-          , perms ? [ ], initializeNixDatabase ? false, fromImage ? "", ... }@args:
+          # Upstream's argument list, without `...`: a misspelt argument fails here.
+          { name, tag ? null, config ? { }, layers ? [ ], copyToRoot ? null, fromImage ? ""
+          , arch ? null, perms ? [ ], maxLayers ? 1, initializeNixDatabase ? false
+          , nixUid ? 0, nixGid ? 0, created ? null, contents ? null, meta ? { } }@args:
           let image = fake system "image-${name}.json" args; in
           image // {
             imageName = name;

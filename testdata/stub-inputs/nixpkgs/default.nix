@@ -25,9 +25,19 @@ let
     writeTextDir = path: text: fake system (baseNameOf path) { inherit path text; };
     writeShellScript = name: text: fake system name { inherit text; };
     writeShellScriptBin = name: text: fake system name { bin = name; inherit text; };
-    buildEnv = args: fake system args.name args;
-    dockerTools.buildLayeredImage = args:
-      fake system "${args.name}.tar.gz" args // { imageName = args.name; imageTag = args.tag or "latest"; };
+    # Argument lists as upstream's, without `...`: a misspelt argument fails.
+    buildEnv =
+      { name, paths, pathsToLink ? [ "/" ], extraOutputsToInstall ? [ ], ignoreCollisions ? false
+      , checkCollisionContents ? true, postBuild ? "", extraPrefix ? "", manifest ? ""
+      , includeClosures ? false, ignoreSingleFileOutputs ? false, nativeBuildInputs ? [ ]
+      , buildInputs ? [ ], passthru ? { }, meta ? { } }@args:
+      fake system name args;
+    dockerTools.buildLayeredImage =
+      { name, tag ? null, fromImage ? null, contents ? [ ], config ? { }, architecture ? null
+      , created ? "1970-01-01T00:00:01Z", uid ? 0, gid ? 0, uname ? "root", gname ? "root"
+      , maxLayers ? 100, extraCommands ? "", fakeRootCommands ? "", enableFakechroot ? false
+      , includeStorePaths ? true, includeNixDB ? false, passthru ? { }, meta ? { } }@args:
+      fake system "${name}.tar.gz" args // { imageName = name; imageTag = if tag == null then "latest" else tag; };
   };
 
   # The overlay fixed point, as nixpkgs computes it.
