@@ -86,7 +86,9 @@ func TestPushStreamsLayers(t *testing.T) {
 	}
 	peak := ru.Maxrss << 10 // Linux reports kilobytes
 	t.Logf("peak RSS of a %d MiB push: %d MiB", bigLayerSize>>20, peak>>20)
-	if peak > bigLayerSize/2 {
+	if raceEnabled {
+		t.Log("race detector on: its shadow memory makes the bound meaningless")
+	} else if peak > bigLayerSize/2 {
 		t.Errorf("peak RSS %d MiB for a %d MiB layer: the layer seems buffered", peak>>20, bigLayerSize>>20)
 	}
 	if got := pulledDigest(t, reg.Host+"/nix2gpu/big:1"); got.Hex == "" {
