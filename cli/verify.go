@@ -14,7 +14,9 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/urfave/cli/v2"
 
+	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/diag"
+	"github.com/nix2gpu/nix2gpu/emit"
 	"github.com/nix2gpu/nix2gpu/image"
 	"github.com/nix2gpu/nix2gpu/verify"
 )
@@ -158,7 +160,12 @@ func orNone(s string) string {
 	return s
 }
 
-type namedRef struct{ Name, Ref string }
+// namedRef is one image to verify. Compiled, when set, is the config the
+// project compiled for it, compared with the image's.
+type namedRef struct {
+	Name, Ref string
+	Compiled  *verify.CompiledConfig
+}
 
 // runVerifyContainers verifies each container's image: a result-<container>
 // link in the directory is used as it is; otherwise the project is
@@ -220,11 +227,44 @@ func buildForVerify(c *cli.Context, env *Env, names []string) ([]namedRef, error
 	if err != nil {
 		return nil, err
 	}
+	byName := map[string]*compiler.Container{}
+	for _, ct := range proj.Containers {
+		byName[ct.Name] = ct
+	}
 	refs := make([]namedRef, 0, len(results))
 	for _, r := range results {
-		refs = append(refs, namedRef{Name: r.Container, Ref: r.Path})
+		ref := namedRef{Name: r.Container, Ref: r.Path}
+		if ct := byName[r.Container]; ct != nil {
+			ref.Compiled = compiledConfigOf(ct)
+		}
+		refs = append(refs, ref)
 	}
 	return refs, nil
+}
+
+// compiledConfigOf is the OCI config the project compiles a container to,
+// the same data as the flake's imageConfig output.
+func compiledConfigOf(ct *compiler.Container) *verify.CompiledConfig {
+	cc := &verify.CompiledConfig{
+		Entrypoint: ct.Entrypoint,
+		Cmd:        ct.Cmd,
+		User:       ct.User,
+		WorkingDir: ct.WorkingDir,
+		Labels:     map[string]string{},
+	}
+	if cc.Entrypoint == nil {
+		cc.Entrypoint = emit.DefaultEntrypoint
+	}
+	for _, e := range ct.Env {
+		cc.Env = append(cc.Env, e.Name+"="+e.Value)
+	}
+	for _, l := range ct.Labels {
+		cc.Labels[l.Name] = l.Value
+	}
+	for _, p := range ct.Ports {
+		cc.ExposedPorts = append(cc.ExposedPorts, fmt.Sprintf("%d/%s", p.Number, p.Protocol))
+	}
+	return cc
 }
 
 func displayDir(d string) string {
@@ -279,6 +319,9 @@ func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) e
 			return exitf(ExitEnv, "cannot open image %s: %v", r.Ref, err)
 		}
 		iopts := opts
+		if iopts.Compiled == nil {
+			iopts.Compiled = r.Compiled
+		}
 		if kind, _, _ := image.Detect(ref); kind == image.KindDockerArchive {
 			iopts.PlainLayers = true
 		}
