@@ -7,12 +7,13 @@ package schema
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
 
 	"github.com/nix2gpu/nix2gpu"
@@ -26,7 +27,7 @@ type Schema struct {
 	ctx    *cue.Context
 	root   cue.Value // the whole package
 	config cue.Value // #Config
-	src    string    // the CUE sources, concatenated for CUE()
+	files  []*ast.File // the parsed CUE files, for CUE()
 	top    *node     // validation tree for #Config
 }
 
@@ -34,8 +35,8 @@ type Schema struct {
 func Load() (*Schema, error) {
 	ctx := cuecontext.New()
 	inst := build.NewContext().NewInstance("", nil)
-	var src strings.Builder
-	for i, name := range nix2gpu.SchemaFileNames() {
+	var files []*ast.File
+	for _, name := range nix2gpu.SchemaFileNames() {
 		data, err := nix2gpu.SchemaFiles.ReadFile(name)
 		if err != nil {
 			return nil, fmt.Errorf("reading embedded %s: %w", name, err)
@@ -47,11 +48,7 @@ func Load() (*Schema, error) {
 		if err := inst.AddSyntax(f); err != nil {
 			return nil, fmt.Errorf("adding %s: %w", name, err)
 		}
-		if i > 0 {
-			src.WriteString("\n")
-		}
-		fmt.Fprintf(&src, "// -- %s --\n\n", name)
-		src.Write(data)
+		files = append(files, f)
 	}
 	root := ctx.BuildInstance(inst)
 	if err := root.Err(); err != nil {
@@ -60,7 +57,7 @@ func Load() (*Schema, error) {
 	if err := root.Validate(); err != nil {
 		return nil, fmt.Errorf("schema does not validate: %w", err)
 	}
-	s := &Schema{ctx: ctx, root: root, src: src.String()}
+	s := &Schema{ctx: ctx, root: root, files: files}
 	s.config = root.LookupPath(cue.ParsePath("#Config"))
 	if !s.config.Exists() {
 		return nil, fmt.Errorf("schema has no #Config")
@@ -73,5 +70,43 @@ func Load() (*Schema, error) {
 	return s, nil
 }
 
-// CUE returns the CUE source of the schema, all files in one text.
-func (s *Schema) CUE() string { return s.src }
+// CUE returns the CUE source of the schema as one self-contained file
+// (package nix2gpu), ready for `cue vet -d '#Config'`.
+func (s *Schema) CUE() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	merged := &ast.File{}
+	imports := &ast.ImportDecl{}
+	seen := map[string]bool{}
+	var decls []ast.Decl
+	for i, f := range s.files {
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.Package:
+				if i == 0 {
+					merged.Decls = append(merged.Decls, d)
+				}
+			case *ast.ImportDecl:
+				for _, spec := range d.Specs {
+					if !seen[spec.Path.Value] {
+						seen[spec.Path.Value] = true
+						imports.Specs = append(imports.Specs, spec)
+					}
+				}
+			default:
+				decls = append(decls, d)
+			}
+		}
+	}
+	if len(imports.Specs) > 0 {
+		merged.Decls = append(merged.Decls, imports)
+	}
+	merged.Decls = append(merged.Decls, decls...)
+	out, err := format.Node(merged)
+	if err != nil {
+		// The files parsed and compiled, so formatting cannot fail; keep
+		// the reason visible rather than printing nothing.
+		return "// cannot format schema: " + err.Error() + "\n"
+	}
+	return string(out)
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
 
 	"github.com/nix2gpu/nix2gpu/cuda"
 )
@@ -102,11 +103,33 @@ func TestJSONSchemaCoversEveryField(t *testing.T) {
 	}
 }
 
+// TestCUEText checks that CUE() is one self-contained file that means
+// the same as the embedded schema.
 func TestCUEText(t *testing.T) {
 	s := loadSchema(t)
+	text := s.CUE()
 	for _, want := range []string{"#Config:", "#Container:", "#Svc_postgres:", "#Svc_comfyui:"} {
-		if !strings.Contains(s.CUE(), want) {
+		if !strings.Contains(text, want) {
 			t.Errorf("CUE() lacks %q", want)
+		}
+	}
+	if n := strings.Count(text, "\npackage "); n != 1 {
+		t.Errorf("CUE() has %d package clauses, want 1", n)
+	}
+	ctx := cuecontext.New()
+	v := ctx.CompileString(text)
+	if err := v.Err(); err != nil {
+		t.Fatalf("CUE() does not compile on its own: %v", err)
+	}
+	cfg := v.LookupPath(cue.ParsePath("#Config"))
+	for i, src := range append(goodInputs(t), edgeInputs...) {
+		f := parse(t, "nix2gpu.yaml", src)
+		if hasNix(f.Root) {
+			continue
+		}
+		err := cfg.Unify(ctx.Encode(f.Root.Interface())).Validate(cue.Concrete(true))
+		if (err == nil) != (len(s.Validate(f)) == 0) {
+			t.Errorf("input %d: exported CUE says %v, Validate found %d problems", i, err, len(s.Validate(f)))
 		}
 	}
 }

@@ -78,7 +78,7 @@ func Generate(data []byte) ([]byte, error) {
 	b.WriteString("// Each maps instance names to that instance's options.\n#Services: {\n")
 	for _, name := range names {
 		fmt.Fprintf(&b, "\t// %s instances, by name.\n", name)
-		fmt.Fprintf(&b, "\t%s?: {[#InstanceName]: %s} @key(#InstanceName)\n", label(name), defName(name))
+		fmt.Fprintf(&b, "\t%s?: {[#InstanceName]: %s}\n", label(name), defName(name))
 	}
 	b.WriteString("}\n\n")
 	for _, name := range names {
