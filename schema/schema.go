@@ -25,10 +25,10 @@ import (
 type Schema struct {
 	mu     sync.Mutex // CUE values are not safe for concurrent evaluation
 	ctx    *cue.Context
-	root   cue.Value // the whole package
-	config cue.Value // #Config
+	root   cue.Value   // the whole package
+	config cue.Value   // #Config
 	files  []*ast.File // the parsed CUE files, for CUE()
-	top    *node     // validation tree for #Config
+	top    *node       // validation tree for #Config
 }
 
 // Load compiles the embedded CUE definition.
