@@ -17,9 +17,6 @@ import (
 	"github.com/nix2gpu/nix2gpu"
 )
 
-// SchemaID is the $id of the exported JSON Schema.
-const SchemaID = "https://nix2gpu.dev/nix2gpu.schema.json"
-
 // JSONSchema returns the format as a JSON Schema (draft-07, the dialect
 // every YAML language server understands), for editors.
 //
@@ -58,7 +55,6 @@ func (s *Schema) JSONSchema() ([]byte, error) {
 	simplify(doc)
 	toDraft07(doc)
 	doc["$schema"] = "http://json-schema.org/draft-07/schema#"
-	doc["$id"] = SchemaID
 	doc["title"] = "nix2gpu.yaml"
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
