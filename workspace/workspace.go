@@ -65,6 +65,13 @@ var protected = map[string]bool{"flake.lock": true}
 
 // Check computes the changes Apply would make, and writes nothing.
 func Check(p Plan) ([]Change, error) {
+	if fi, err := os.Stat(p.Dir); err == nil && fi.IsDir() {
+		unlock, err := lockDir(p.Dir, false)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	return plan(p)
 }
 
@@ -72,6 +79,24 @@ func Check(p Plan) ([]Change, error) {
 // Every check happens before the first write; on an error before the
 // renames nothing in Dir has changed.
 func Apply(p Plan) ([]Change, error) {
+	if p.Dir == "" {
+		return nil, errors.New("workspace: no output directory")
+	}
+	for n := range p.Files {
+		if err := checkRel(n); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", p.Dir, err)
+	}
+	// Plan and write under one lock: a concurrent compile of the same
+	// directory sees either none or all of this one's files.
+	unlock, err := lockDir(p.Dir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	changes, err := plan(p)
 	if err != nil {
 		return nil, err
