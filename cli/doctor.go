@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,16 +14,20 @@ import (
 
 func doctorCommand(env *Env) *cli.Command {
 	return &cli.Command{
-		Name:  "doctor",
-		Usage: "report on nix, GPU, container runtime and registry credentials",
+		Name:      "doctor",
+		Usage:     "report on nix, GPU, container runtime and registry credentials",
+		ArgsUsage: "[FILE]",
 		Description: `Checks this machine for what nix2gpu and its images need: Nix and the
 nix-command/flakes features, the NVIDIA driver and GPUs, the NVIDIA
 container runtime or CDI specs, docker or podman, and registry credentials
-(registry names only; secrets are never shown). Each line is ok, warn or
+(registry names only; secrets are never shown). When FILE (default:
+nix2gpu.yaml, if present) is valid, every registry it pushes to gets a line
+saying whether credentials for it were found. Each line is ok, warn or
 fail with a hint. Exits 3 when a check fails, 0 otherwise.
 
 Examples:
    nix2gpu doctor
+   nix2gpu doctor deploy/nix2gpu.yaml
    nix2gpu doctor --format json | jq '.checks[] | select(.status != "ok")'`,
 		Flags: OutputFlags(),
 		Action: func(c *cli.Context) error {
@@ -34,7 +39,18 @@ Examples:
 			if getenv == nil {
 				getenv = func(string) string { return "" }
 			}
-			report := doctor.Run(c.Context, doctor.Host(getenv))
+			if c.NArg() > 1 {
+				return exitf(ExitUsage, "doctor takes at most one FILE, got %d arguments", c.NArg())
+			}
+			host := doctor.Host(getenv)
+			project := doctorProject(c, env, c.Args().First())
+			if project != nil {
+				host.Registries = project.registries
+			}
+			report := doctor.Run(c.Context, host)
+			if project != nil {
+				report.Checks = append(report.Checks, project.check)
+			}
 			if out.Format == diag.FormatJSON {
 				err = writeDoctorJSON(env.Stdout, report)
 			} else {
@@ -49,6 +65,40 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// doctorProjectInfo is what doctor takes from the project file.
+type doctorProjectInfo struct {
+	check      doctor.Check
+	registries []string
+}
+
+// doctorProject loads FILE, or nix2gpu.yaml when it exists, for the
+// registries it pushes to. Without a file doctor only checks the machine.
+func doctorProject(c *cli.Context, env *Env, file string) *doctorProjectInfo {
+	path, display := configPath(env, file)
+	if file == "" {
+		if _, err := os.Stat(path); err != nil {
+			return nil
+		}
+	}
+	p, _, ds := loadProject(c, env, file)
+	info := &doctorProjectInfo{check: doctor.Check{Name: "project"}}
+	if p == nil || ds.HasErrors() {
+		info.check.Status = doctor.Warn
+		info.check.Detail = fmt.Sprintf("%s has errors; its registries were not checked", display)
+		info.check.Hint = "run nix2gpu validate " + file
+		if file == "" {
+			info.check.Hint = "run nix2gpu validate"
+		}
+		return info
+	}
+	for _, ct := range p.Containers {
+		info.registries = append(info.registries, ct.Registries...)
+	}
+	info.check.Status = doctor.OK
+	info.check.Detail = fmt.Sprintf("%s: %d container(s), %d registry reference(s)", display, len(p.Containers), len(info.registries))
+	return info
 }
 
 func countStatus(r doctor.Report, s doctor.Status) int {

@@ -54,6 +54,8 @@ type authConfig struct {
 func checkCredentials(env Environment) []Check {
 	var checks []Check
 	seen := map[string]bool{}
+	covered := map[string]bool{} // registry hosts with credentials or a helper
+	var stores []string
 	for _, f := range authFiles(env.Getenv) {
 		if seen[f.path] {
 			continue
@@ -81,6 +83,15 @@ func checkCredentials(env Environment) []Check {
 			checks = append(checks, c)
 			continue
 		}
+		for name := range cfg.Auths {
+			covered[registryHost(name)] = true
+		}
+		for name := range cfg.CredHelpers {
+			covered[registryHost(name)] = true
+		}
+		if cfg.CredsStore != "" {
+			stores = append(stores, cfg.CredsStore)
+		}
 		var parts []string
 		if names := registryNames(cfg); len(names) > 0 {
 			parts = append(parts, strings.Join(names, ", "))
@@ -102,7 +113,56 @@ func checkCredentials(env Environment) []Check {
 			Hint:   "nix2gpu push needs them: run `docker login REGISTRY` (or `podman login`)",
 		})
 	}
+	return append(checks, checkPushTargets(env.Registries, covered, stores)...)
+}
+
+// checkPushTargets reports, for each registry the project pushes to,
+// whether credentials for it were found.
+func checkPushTargets(refs []string, covered map[string]bool, stores []string) []Check {
+	var hosts []string
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		h := registryHost(ref)
+		if h != "" && !seen[h] {
+			seen[h] = true
+			hosts = append(hosts, h)
+		}
+	}
+	sort.Strings(hosts)
+	var checks []Check
+	for _, h := range hosts {
+		c := Check{Name: "registry " + h}
+		switch {
+		case covered[h]:
+			c.Status = OK
+			c.Detail = "credentials found"
+		case len(stores) > 0:
+			// A credential store answers for any registry; whether it
+			// holds this one is only known when it is asked.
+			c.Status = OK
+			c.Detail = fmt.Sprintf("left to credential store %q", stores[0])
+		default:
+			c.Status = Warn
+			c.Detail = "no credentials; nix2gpu push to it will fail unless it accepts anonymous pushes"
+			c.Hint = "run `docker login " + h + "`"
+		}
+		checks = append(checks, c)
+	}
 	return checks
+}
+
+// registryHost returns the registry part of an image reference or of a
+// docker config key: "ghcr.io/acme/app" and "https://ghcr.io/v2/" both
+// give "ghcr.io". Docker Hub's several names become "docker.io".
+func registryHost(s string) string {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
+	host, _, _ := strings.Cut(s, "/")
+	host = strings.ToLower(host)
+	switch host {
+	case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
+		return "docker.io"
+	}
+	return host
 }
 
 // registryNames lists the registries with stored credentials or a

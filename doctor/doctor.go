@@ -86,6 +86,9 @@ type Environment struct {
 	FS     FS
 	Getenv func(string) string
 	GPU    GPUProber
+	// Registries are the image references the project pushes to
+	// (ghcr.io/acme/app); each registry gets a credentials line.
+	Registries []string
 	// CommandTimeout bounds each program the checks run; zero means 15s.
 	CommandTimeout time.Duration
 }

@@ -310,3 +310,43 @@ func TestRunOrderAndFailed(t *testing.T) {
 		t.Error("warnings alone must not fail the report")
 	}
 }
+
+func TestPushTargets(t *testing.T) {
+	files := mapFS{
+		"home/u/.docker/config.json": {Data: []byte(`{"auths":{"https://index.docker.io/v1/":{"auth":"x"},"ghcr.io":{"auth":"x"}},
+			"credHelpers":{"123.dkr.ecr.us-east-1.amazonaws.com":"ecr-login"}}`)},
+	}
+	e := env(fakeRunner{}, files, map[string]string{"HOME": "/home/u"}, nil)
+	e.Registries = []string{
+		"ghcr.io/acme/app", "ghcr.io/acme/other", "docker.io/acme/app",
+		"123.dkr.ecr.us-east-1.amazonaws.com/app", "registry.example.org:5000/ml/app",
+	}
+	checks := checkCredentials(e)
+	got := map[string]Status{}
+	for _, c := range checks[1:] {
+		got[c.Name] = c.Status
+	}
+	want := map[string]Status{
+		"registry 123.dkr.ecr.us-east-1.amazonaws.com": OK,
+		"registry docker.io":                           OK,
+		"registry ghcr.io":                             OK,
+		"registry registry.example.org:5000":           Warn,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("checks %+v, want %v", checks, want)
+	}
+	for name, s := range want {
+		if got[name] != s {
+			t.Errorf("%s: %s, want %s", name, got[name], s)
+		}
+	}
+
+	// With a credential store, unknown registries are left to it.
+	files["home/u/.docker/config.json"] = &fstest.MapFile{Data: []byte(`{"credsStore":"desktop"}`)}
+	e.Registries = []string{"quay.io/acme/app"}
+	checks = checkCredentials(e)
+	last := checks[len(checks)-1]
+	if last.Name != "registry quay.io" || last.Status != OK || !strings.Contains(last.Detail, `"desktop"`) {
+		t.Errorf("quay.io with a credential store: %+v", last)
+	}
+}
