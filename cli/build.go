@@ -80,6 +80,9 @@ func compileAndBuild(c *cli.Context, env *Env, out *Output, args []string) ([]bu
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkSystem(proj, c.String("system")); err != nil {
+		return nil, nil, err
+	}
 	results, err := buildSelected(c, env, dir, names)
 	if err != nil {
 		return nil, nil, err
@@ -213,6 +216,29 @@ func argsAndTrailingFlags(c *cli.Context) ([]string, error) {
 		}
 	}
 	return pos, nil
+}
+
+// checkSystem makes sure the flake has packages for the system to build:
+// the one given with --system, or else this machine's.
+func checkSystem(p *compiler.Project, system string) error {
+	given := system != ""
+	if !given {
+		system = build.HostSystem()
+	}
+	for _, s := range p.Systems {
+		if s == system {
+			return nil
+		}
+	}
+	list := strings.Join(p.Systems, ", ")
+	if !given {
+		return exitf(ExitUsage, "this machine is %s but the project builds only %s; pass --system (with --builders for a machine that can build it)", system, list)
+	}
+	msg := fmt.Sprintf("--system %s is not in the project's systems (%s)", system, list)
+	if hint := diag.DidYouMean(system, p.Systems); hint != "" {
+		msg += "; " + hint
+	}
+	return exitf(ExitUsage, "%s", msg)
 }
 
 func overrideInputs(specs []string) ([]string, error) {

@@ -113,6 +113,9 @@ func projectPushJobs(c *cli.Context, env *Env, out *Output, args []string) ([]pu
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSystem(proj, c.String("system")); err != nil {
+		return nil, err
+	}
 	named := len(args) > 0
 	byName := map[string]*compiler.Container{}
 	for _, ct := range proj.Containers {
