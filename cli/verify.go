@@ -417,7 +417,11 @@ func writeVerifyText(w io.Writer, r verifyResult) {
 	for _, l := range rep.Layers {
 		size += l.Read
 	}
-	fmt.Fprintf(w, "  CUDA %s, capabilities %s, %d layers, %d bytes\n", cudaV, orNone(strings.Join(caps, ",")), len(rep.Layers), size)
+	layers := "layers"
+	if len(rep.Layers) == 1 {
+		layers = "layer"
+	}
+	fmt.Fprintf(w, "  CUDA %s, capabilities %s, %d %s, %d bytes\n", cudaV, orNone(strings.Join(caps, ",")), len(rep.Layers), layers, size)
 	writeFindings(w, rep.Findings, "  ")
 	if len(rep.Findings) == 0 {
 		fmt.Fprintln(w, "  ok: no findings")

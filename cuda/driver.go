@@ -17,9 +17,13 @@ type Toolkit struct {
 
 // toolkitDrivers is NVIDIA's "CUDA Toolkit and Corresponding Driver
 // Versions" table (CUDA Toolkit release notes, Linux x86_64, GA of each
-// minor release; 11.0 is the 11.0.2 GA). 11.0-11.4 and 12.4-12.9 were
-// cross-checked against a second copy of the table; 13.0 and 13.1 against
-// NVIDIA's cuda-compat-impl package versions. 12.7 was never released.
+// minor release; 11.0 is the 11.0.2 GA). How well each row is confirmed:
+// 11.0-11.4 against a copy of the release-notes table; 12.0 and the 12.x
+// family floor against the CUDA compatibility guide; 13.0 (580.65.06) and
+// 13.1 (590.44.01) against the versions of NVIDIA's cuda-compat-impl
+// packages; 12.4-12.9 agree with a second compiled table; 11.5-11.8 and
+// 12.1-12.3 are the release-notes values as recorded, not re-checked.
+// 12.7 was never released.
 var toolkitDrivers = []Toolkit{
 	{"11.0", "450.51.05"}, {"11.1", "455.23"}, {"11.2", "460.27.03"},
 	{"11.3", "465.19.01"}, {"11.4", "470.42.01"}, {"11.5", "495.29.05"},

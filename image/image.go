@@ -35,14 +35,17 @@ const (
 
 // Explicit prefixes force a kind when the guess would be wrong, e.g. a
 // registry reference that happens to name an existing file.
-var prefixes = map[string]Kind{
-	"docker://":       KindRegistry,
-	"registry:":       KindRegistry,
-	"oci:":            KindLayout,
-	"oci-layout:":     KindLayout,
-	"docker-archive:": KindDockerArchive,
-	"nix2container:":  KindNix2Container,
-	"nix:":            KindNix2Container,
+var prefixes = []struct {
+	prefix string
+	kind   Kind
+}{
+	{"docker://", KindRegistry},
+	{"registry:", KindRegistry},
+	{"oci:", KindLayout},
+	{"oci-layout:", KindLayout},
+	{"docker-archive:", KindDockerArchive},
+	{"nix2container:", KindNix2Container},
+	{"nix:", KindNix2Container},
 }
 
 // NotFoundError reports that a local image path does not exist.
@@ -97,9 +100,9 @@ func Open(ctx context.Context, ref string, opts ...Option) (v1.Image, error) {
 // Detect decides how ref is read and returns the kind and the reference
 // without any kind prefix.
 func Detect(ref string) (Kind, string, error) {
-	for p, k := range prefixes {
-		if strings.HasPrefix(ref, p) {
-			return k, strings.TrimPrefix(ref, p), nil
+	for _, p := range prefixes {
+		if strings.HasPrefix(ref, p.prefix) {
+			return p.kind, strings.TrimPrefix(ref, p.prefix), nil
 		}
 	}
 	fi, err := os.Stat(ref)
