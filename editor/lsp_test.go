@@ -165,6 +165,11 @@ func TestLanguageServer(t *testing.T) {
 			want: []string{"cuda", "env", "home", "packages", "ports", "services", "ssh"},
 		},
 		{
+			name: "enum values",
+			doc:  "version: 1\ncontainers:\n  app:\n    builder: " + cursor + "\n",
+			want: []string{"dockerTools", "nix2container"},
+		},
+		{
 			name: "service types",
 			doc:  "version: 1\ncontainers:\n  app:\n    services:\n      " + cursor + "\n",
 			want: []string{"comfyui", "postgres", "redis", "vllm"},
