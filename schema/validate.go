@@ -2,7 +2,6 @@ package schema
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -204,11 +203,40 @@ func (w *walker) leafReason(n *node, d *config.Value) string {
 // that apply to data of kind dk: "must match ^/", "must be >= 1 and be
 // <= 65535".
 func constraintWords(v cue.Value, dk cue.Kind) string {
-	parts := constraintParts(v, dk, 0)
+	parts := betweens(constraintParts(v, dk, 0))
 	if len(parts) == 0 {
 		return ""
 	}
 	return "must " + strings.Join(parts, " and ")
+}
+
+// betweens rewrites a lower and an upper bound ("be >= 1", "be <= 127")
+// as one range ("be between 1 and 127").
+func betweens(parts []string) []string {
+	lo, hi := -1, -1
+	for i, p := range parts {
+		switch {
+		case strings.HasPrefix(p, "be >= "):
+			lo = i
+		case strings.HasPrefix(p, "be <= "):
+			hi = i
+		}
+	}
+	if lo < 0 || hi < 0 {
+		return parts
+	}
+	merged := "be between " + strings.TrimPrefix(parts[lo], "be >= ") + " and " + strings.TrimPrefix(parts[hi], "be <= ")
+	var out []string
+	for i, p := range parts {
+		switch i {
+		case lo:
+			out = append(out, merged)
+		case hi:
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func constraintParts(v cue.Value, dk cue.Kind, depth int) []string {
@@ -243,7 +271,7 @@ func constraintParts(v cue.Value, dk cue.Kind, depth int) []string {
 				continue // usually the default, within the general constraint
 			}
 			if p := constraintParts(a, dk, depth+1); len(p) > 0 {
-				alts = append(alts, strings.Join(p, " and "))
+				alts = append(alts, strings.Join(betweens(p), " and "))
 			} else if a.IsConcrete() {
 				alts = append(alts, "be "+fmt.Sprint(a))
 			}
@@ -333,7 +361,6 @@ func describeAlts(n *node) string {
 			words = append(words, kindWords(a.kinds))
 		}
 	}
-	sort.SliceStable(words, func(i, j int) bool { return false })
 	return strings.Join(words, " or ")
 }
 

@@ -96,7 +96,7 @@ containers:
   app:
     maxLayers: 500
 `,
-		want: []want{{"4:16", `containers.app.maxLayers: invalid value 500: must be >= 1 and be <= 127`, "", "containers.app.maxLayers"}},
+		want: []want{{"4:16", `containers.app.maxLayers: invalid value 500: must be between 1 and 127`, "", "containers.app.maxLayers"}},
 	}, {
 		name: "unknown CUDA version",
 		src: `version: 1
@@ -153,7 +153,7 @@ containers:
     ports: [80, 8080/tcp, 70000, 53/sctp]
 `,
 		want: []want{
-			{"4:27", `containers.app.ports[2]: invalid value 70000: must be >= 1 and be <= 65535`, "", "containers.app.ports[2]"},
+			{"4:27", `containers.app.ports[2]: invalid value 70000: must be between 1 and 65535`, "", "containers.app.ports[2]"},
 			{"4:34", `containers.app.ports[3]: invalid value "53/sctp": must match ^[0-9]{1,5}(/(tcp|udp))?$`, "", "containers.app.ports[3]"},
 		},
 	}, {
