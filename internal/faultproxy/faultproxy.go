@@ -90,6 +90,7 @@ func FirstN(n int, f Fault, match func(*http.Request) bool) Plan {
 type Record struct {
 	Method string
 	Path   string
+	Query  string // raw query, e.g. digest=sha256:… on a blob upload's last request
 	Fault  Fault
 	Status int
 }
@@ -208,7 +209,7 @@ func (p *Proxy) decide(r *http.Request) (Fault, int) {
 	defer p.mu.Unlock()
 	f := p.plan(p.n, r)
 	p.n++
-	p.records = append(p.records, Record{Method: r.Method, Path: r.URL.Path, Fault: f})
+	p.records = append(p.records, Record{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Fault: f})
 	return f, len(p.records) - 1
 }
 

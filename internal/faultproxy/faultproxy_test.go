@@ -78,10 +78,10 @@ func TestFaults(t *testing.T) {
 	}
 
 	want := []Record{
-		{"GET", "/a", ServerError, 503},
-		{"GET", "/b", Reset, 0},
-		{"GET", "/c", Pass, 200},
-		{"GET", "/c", Pass, 200},
+		{"GET", "/a", "", ServerError, 503},
+		{"GET", "/b", "", Reset, 0},
+		{"GET", "/c", "", Pass, 200},
+		{"GET", "/c", "", Pass, 200},
 	}
 	got := p.Records()
 	if len(got) != len(want) {
