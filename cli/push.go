@@ -175,7 +175,8 @@ type pushSummary struct {
 func runPushes(c *cli.Context, env *Env, out *Output, jobs []pushJob) error {
 	var summaries []pushSummary
 	var failures []error
-	log := &pushLog{w: env.Stderr}
+	log := newPushLog(env)
+	defer log.finish()
 	for _, j := range jobs {
 		img, err := image.Open(c.Context, j.source)
 		if err != nil {
@@ -201,6 +202,7 @@ func runPushes(c *cli.Context, env *Env, out *Output, jobs []pushJob) error {
 			failures = append(failures, err)
 		}
 	}
+	log.finish()
 	if err := writePushSummaries(env.Stdout, out, summaries); err != nil {
 		return err
 	}
@@ -217,24 +219,77 @@ func runPushes(c *cli.Context, env *Env, out *Output, jobs []pushJob) error {
 	return &ExitError{Code: ExitFindings, Err: err}
 }
 
-// pushLog prints blob events on stderr as they happen. Uploads run in
-// parallel, so lines are written under a lock.
+// pushLog renders push events on stderr: on a terminal one status line per
+// destination, redrawn as blobs finish; elsewhere one line per blob. Uploads
+// run in parallel, so everything is written under a lock.
 type pushLog struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu                sync.Mutex
+	w                 io.Writer
+	live              bool
+	width             int
+	ref               string // destination of the status line
+	drawn             bool
+	uploaded, skipped int
+	bytes             int64
+}
+
+func newPushLog(env *Env) *pushLog {
+	// The same rules as the build's status line.
+	bp := newBuildProgress(env)
+	return &pushLog{w: env.Stderr, live: bp.live, width: bp.width}
 }
 
 func (l *pushLog) event(e push.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.live {
+		switch e.Kind {
+		case push.BlobUploaded:
+			fmt.Fprintf(l.w, "%s: uploaded %s (%s)\n", e.Ref, shortDigest(e.Digest), build.Bytes(e.Size))
+		case push.BlobSkipped:
+			fmt.Fprintf(l.w, "%s: exists   %s (%s)\n", e.Ref, shortDigest(e.Digest), build.Bytes(e.Size))
+		case push.Retrying:
+			fmt.Fprintf(l.w, "%s: retrying after: %v\n", e.Ref, e.Err)
+		}
+		return
+	}
+	if e.Ref != l.ref {
+		l.clear()
+		l.ref, l.uploaded, l.skipped, l.bytes = e.Ref, 0, 0, 0
+	}
 	switch e.Kind {
 	case push.BlobUploaded:
-		fmt.Fprintf(l.w, "%s: uploaded %s (%s)\n", e.Ref, shortDigest(e.Digest), build.Bytes(e.Size))
+		l.uploaded++
+		l.bytes += e.Size
 	case push.BlobSkipped:
-		fmt.Fprintf(l.w, "%s: exists   %s (%s)\n", e.Ref, shortDigest(e.Digest), build.Bytes(e.Size))
+		l.skipped++
 	case push.Retrying:
+		l.clear()
 		fmt.Fprintf(l.w, "%s: retrying after: %v\n", e.Ref, e.Err)
+	default:
+		return
 	}
+	line := fmt.Sprintf("%s: %d uploaded (%s), %d already there", l.ref, l.uploaded, build.Bytes(l.bytes), l.skipped)
+	if r := []rune(line); len(r) > l.width-1 {
+		line = string(r[:l.width-2]) + "…"
+	}
+	fmt.Fprintf(l.w, "\r\x1b[K%s", line)
+	l.drawn = true
+}
+
+// clear removes the status line; the caller holds the lock.
+func (l *pushLog) clear() {
+	if l.drawn {
+		fmt.Fprint(l.w, "\r\x1b[K")
+		l.drawn = false
+	}
+}
+
+// finish removes the status line before results are printed.
+func (l *pushLog) finish() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.clear()
 }
 
 func shortDigest(h v1.Hash) string {
