@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -90,22 +91,26 @@ func OpenNix2Container(path string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	core := &n2cImage{src: path, img: n}
-	if err := core.build(); err != nil {
+	img := &n2cImage{src: path, img: n}
+	if err := img.build(); err != nil {
 		return nil, err
 	}
-	return partial.CompressedToImage(core)
+	return img, nil
 }
 
+// n2cImage implements v1.Image itself rather than through partial, so
+// its layers reach callers as *n2cLayer and can say that they verify their
+// own digest (see DigestVerifier).
 type n2cImage struct {
 	src      string
 	img      *Nix2ContainerImage
 	config   []byte
 	manifest []byte
+	order    []*n2cLayer
 	layers   map[v1.Hash]*n2cLayer
 }
 
-var _ partial.CompressedImageCore = (*n2cImage)(nil)
+var _ v1.Image = (*n2cImage)(nil)
 
 func (i *n2cImage) build() error {
 	cfg := v1.ConfigFile{
@@ -139,6 +144,7 @@ func (i *n2cImage) build() error {
 		cfg.History = append(cfg.History, l.History)
 		layer := &n2cLayer{entry: l, digest: digest, diffID: diffID, mediaType: mt}
 		i.layers[digest] = layer
+		i.order = append(i.order, layer)
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: mt, Size: l.Size, Digest: digest})
 	}
 	var err error
@@ -157,8 +163,25 @@ func (i *n2cImage) build() error {
 func (i *n2cImage) RawConfigFile() ([]byte, error)      { return i.config, nil }
 func (i *n2cImage) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
 func (i *n2cImage) RawManifest() ([]byte, error)        { return i.manifest, nil }
+func (i *n2cImage) Size() (int64, error)                { return int64(len(i.manifest)), nil }
+func (i *n2cImage) Digest() (v1.Hash, error)            { return sha256Hash(i.manifest), nil }
+func (i *n2cImage) ConfigName() (v1.Hash, error)        { return sha256Hash(i.config), nil }
+func (i *n2cImage) ConfigFile() (*v1.ConfigFile, error) {
+	return v1.ParseConfigFile(bytes.NewReader(i.config))
+}
+func (i *n2cImage) Manifest() (*v1.Manifest, error) {
+	return v1.ParseManifest(bytes.NewReader(i.manifest))
+}
 
-func (i *n2cImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
+func (i *n2cImage) Layers() ([]v1.Layer, error) {
+	out := make([]v1.Layer, len(i.order))
+	for k, l := range i.order {
+		out[k] = l
+	}
+	return out, nil
+}
+
+func (i *n2cImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
 	if l, ok := i.layers[h]; ok {
 		return l, nil
 	}
@@ -166,6 +189,22 @@ func (i *n2cImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 		return partial.ConfigLayer(i)
 	}
 	return nil, fmt.Errorf("%s: no layer with digest %s", i.src, h)
+}
+
+func (i *n2cImage) LayerByDiffID(h v1.Hash) (v1.Layer, error) {
+	for _, l := range i.order {
+		if l.diffID == h {
+			return l, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no layer with diff ID %s", i.src, h)
+}
+
+// DigestVerifier is implemented by layers whose Compressed and
+// Uncompressed streams already fail on a digest mismatch, so a reader
+// need not hash them a second time.
+type DigestVerifier interface {
+	VerifiesDigest() bool
 }
 
 // n2cLayer is one nix2container layer. nix2container writes uncompressed
@@ -177,7 +216,13 @@ type n2cLayer struct {
 	mediaType types.MediaType
 }
 
-var _ partial.CompressedLayer = (*n2cLayer)(nil)
+var (
+	_ v1.Layer       = (*n2cLayer)(nil)
+	_ DigestVerifier = (*n2cLayer)(nil)
+)
+
+// VerifiesDigest: reading a layer to its end fails on a mismatch.
+func (l *n2cLayer) VerifiesDigest() bool { return l.digest.Algorithm == "sha256" }
 
 func (l *n2cLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
 func (l *n2cLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }

@@ -18,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/nix2gpu/nix2gpu/image"
 )
 
 // LayerInfo is what reading one layer found.
@@ -134,7 +136,13 @@ func scanLayer(l v1.Layer, idx int, fsys *imageFS, info *LayerInfo, byDiffID boo
 	}
 	defer rc.Close()
 
-	hr := &hashingReader{r: rc, h: sha256.New()}
+	// Layers that check their own digest while streaming (nix2container
+	// layers built from the store) are not hashed twice.
+	selfVerified := false
+	if dv, ok := l.(image.DigestVerifier); ok && dv.VerifiesDigest() {
+		selfVerified = true
+	}
+	hr := &hashingReader{r: rc, h: sha256.New(), skip: selfVerified}
 	br := bufio.NewReaderSize(hr, scanBufSize)
 	tr, closeDecomp, err := decompress(br)
 	if err != nil {
@@ -151,6 +159,10 @@ func scanLayer(l v1.Layer, idx int, fsys *imageFS, info *LayerInfo, byDiffID boo
 		return fmt.Errorf("reading layer: %w", err)
 	}
 	info.Read = hr.n
+	if selfVerified {
+		info.Verified = true
+		return nil
+	}
 	if want.Algorithm != "sha256" {
 		return nil
 	}
@@ -257,14 +269,17 @@ func (f *imageFS) removeUnder(p string, keepSelf bool) {
 }
 
 type hashingReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
+	r    io.Reader
+	h    hash.Hash
+	n    int64
+	skip bool // count only
 }
 
 func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
-	h.h.Write(p[:n])
+	if !h.skip {
+		h.h.Write(p[:n])
+	}
 	h.n += int64(n)
 	return n, err
 }
