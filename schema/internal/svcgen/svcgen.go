@@ -136,7 +136,7 @@ func isComposite(raw json.RawMessage) bool {
 }
 
 func paren(s string) string {
-	if strings.Contains(s, "|") {
+	if strings.ContainsAny(s, "|&") {
 		return "(" + s + ")"
 	}
 	return s
