@@ -38,6 +38,11 @@ type Options struct {
 	Nix string
 	// ExtraArgs are appended to the nix command line (e.g. --override-input).
 	ExtraArgs []string
+	// OutLinks, when true, leaves a result-<container> symlink in Dir for
+	// each image, registered with Nix as a garbage collector root, so the
+	// image stays until the link goes and other commands (verify, push)
+	// find it without building.
+	OutLinks bool
 	// Progress, when not nil, receives every event, in order, from the
 	// goroutine that called Build.
 	Progress func(Event)
@@ -215,7 +220,35 @@ func Build(ctx context.Context, opts Options) ([]Result, error) {
 	for i, c := range opts.Containers {
 		res[i] = Result{Container: c, System: system, Path: paths[i]}
 	}
+	if opts.OutLinks {
+		for _, r := range res {
+			if err := outLink(ctx, path, opts.Dir, r); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return res, nil
+}
+
+// OutLink is the name of the result link of a container in the flake's
+// directory.
+func OutLink(container string) string { return "result-" + container }
+
+// outLink makes Dir/result-<container> a garbage collector root of the
+// built path. One nix invocation per link: with several installables
+// nix names its links result, result-1, … instead, and renaming them
+// would orphan the roots. The path is already built, so each call only
+// registers the root.
+func outLink(ctx context.Context, nix, dir string, r Result) error {
+	link := filepath.Join(dir, OutLink(r.Container))
+	cmd := exec.CommandContext(ctx, nix, "build",
+		"--extra-experimental-features", "nix-command flakes",
+		"--out-link", link, r.Path)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("linking %s to %s: %w: %s", link, r.Path, err, bytes.TrimSpace(out))
+	}
+	return nil
 }
 
 // parseOutputs reads `nix build --json`: one object per installable, in

@@ -40,6 +40,7 @@ func TestBuildSuccess(t *testing.T) {
 		MaxJobs:    "4",
 		Nix:        nix,
 		ExtraArgs:  []string{"--override-input", "nixpkgs", "path:./stub"},
+		OutLinks:   true,
 		Progress:   func(e Event) { evs = append(evs, e) },
 	})
 	if err != nil {
@@ -51,6 +52,11 @@ func TestBuildSuccess(t *testing.T) {
 	}
 	if !reflect.DeepEqual(res, want) {
 		t.Errorf("results\n got %+v\nwant %+v", res, want)
+	}
+	for _, r := range want {
+		if target, err := os.Readlink(filepath.Join(dir, OutLink(r.Container))); err != nil || target != r.Path {
+			t.Errorf("result link of %s: %q, %v", r.Container, target, err)
+		}
 	}
 	if len(evs) == 0 || evs[len(evs)-1].State.Built != 4 {
 		t.Errorf("progress did not reach 4 built: %d events", len(evs))

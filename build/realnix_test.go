@@ -44,6 +44,7 @@ func TestBuildRealNix(t *testing.T) {
 		Dir:        dir,
 		Containers: []string{"app"},
 		ExtraArgs:  []string{"--option", "substituters", ""},
+		OutLinks:   true,
 		Progress: func(e Event) {
 			if e.Kind == EventLogLine {
 				lines = append(lines, e.Text)
@@ -56,6 +57,9 @@ func TestBuildRealNix(t *testing.T) {
 	}
 	if len(res) != 1 || !strings.HasPrefix(res[0].Path, "/nix/store/") || !strings.HasSuffix(res[0].Path, "-app-image") {
 		t.Fatalf("results %+v", res)
+	}
+	if target, err := os.Readlink(filepath.Join(dir, "result-app")); err != nil || target != res[0].Path {
+		t.Errorf("result-app links to %q (%v), want %s", target, err, res[0].Path)
 	}
 	if last.Built != 2 || last.Builds != 2 {
 		t.Errorf("final state %+v, want 2/2 built", last)

@@ -29,7 +29,9 @@ runs 'nix build' for the named containers, or all of them, in one Nix
 invocation so their derivations build in parallel. On a terminal one status
 line shows derivations built, downloads and the current build's last log
 line; otherwise (a pipe, CI, NO_COLOR) progress is plain lines on stderr.
-The image store paths are printed on stdout, one "CONTAINER PATH" a line.
+The image store paths are printed on stdout, one "CONTAINER PATH" a line,
+and each is linked as result-CONTAINER next to the flake (a garbage
+collector root; 'nix2gpu verify' picks these up) unless --no-link is given.
 
 A failed derivation is named with the last lines of its log (exit 1).
 Without nix the exit code is 3.
@@ -66,6 +68,7 @@ func buildFlags() []cli.Flag {
 		&cli.StringFlag{Name: "builders", Usage: "remote builders, passed to nix as --builders"},
 		&cli.StringFlag{Name: "max-jobs", Usage: "parallel local builds, passed to nix as --max-jobs"},
 		&cli.StringSliceFlag{Name: "override-input", Usage: "`NAME=URL`: use another flake input (repeatable), passed to nix"},
+		&cli.BoolFlag{Name: "no-link", Usage: "leave no result-CONTAINER links (garbage collector roots) next to the flake"},
 	}
 }
 
@@ -105,6 +108,7 @@ func buildSelected(c *cli.Context, env *Env, dir string, names []string) ([]buil
 		Builders:   c.String("builders"),
 		MaxJobs:    c.String("max-jobs"),
 		ExtraArgs:  extra,
+		OutLinks:   !c.Bool("no-link"),
 		Progress:   progress.event,
 	})
 	progress.finish(err == nil)
