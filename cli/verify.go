@@ -421,7 +421,11 @@ func writeVerifyText(w io.Writer, r verifyResult) {
 	if len(rep.Layers) == 1 {
 		layers = "layer"
 	}
-	fmt.Fprintf(w, "  CUDA %s, capabilities %s, %d %s, %d bytes\n", cudaV, orNone(strings.Join(caps, ",")), len(rep.Layers), layers, size)
+	capText := strings.Join(caps, ",")
+	if capText == "" {
+		capText = "unknown"
+	}
+	fmt.Fprintf(w, "  CUDA %s, capabilities %s, %d %s, %d bytes\n", cudaV, capText, len(rep.Layers), layers, size)
 	writeFindings(w, rep.Findings, "  ")
 	if len(rep.Findings) == 0 {
 		fmt.Fprintln(w, "  ok: no findings")
