@@ -4,7 +4,7 @@
 # name (func FuzzX in a *_fuzz_test.go file), so a new target needs no edit
 # here.
 #
-#   scripts/fuzz.sh            # FUZZTIME per target (default 8s)
+#   scripts/fuzz.sh            # FUZZTIME per target (default 6s)
 #   FUZZTIME=2s scripts/fuzz.sh
 #   scripts/fuzz.sh ./config   # only the targets of these packages
 #
@@ -15,7 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZTIME=${FUZZTIME:-8s}
+FUZZTIME=${FUZZTIME:-6s}
 if [ $# -gt 0 ]; then
 	pkgs=("$@")
 else
@@ -34,6 +34,10 @@ for pkg in "${pkgs[@]}"; do
 			execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
 			echo "   ok, ${execs:-0} execs"
 			total=$((total + ${execs:-0}))
+		elif ! grep -q 'Failing input written' "$log" && grep -q 'context deadline exceeded' "$log"; then
+			# The fuzzing engine sometimes misses its own deadline on a
+			# loaded machine; that is no finding about our code.
+			echo "   ok (the fuzzing engine overran its time budget; no failing input)"
 		else
 			cat "$log"
 			failed+=("$pkg $target")
