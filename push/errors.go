@@ -2,6 +2,8 @@ package push
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +57,11 @@ func classify(registry string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
+	// A TLS failure first: go-containerregistry's ping joins it with the
+	// plain-HTTP fallback's answer, which says less.
+	if tlsFailure(err) {
+		return &UnreachableError{Registry: registry, Err: err}
+	}
 	var te *transport.Error
 	if errors.As(err, &te) {
 		switch {
@@ -69,6 +76,17 @@ func classify(registry string, err error) error {
 		return &UnreachableError{Registry: registry, Err: err}
 	}
 	return err
+}
+
+// tlsFailure reports a registry whose certificate this machine does not
+// trust: not worth retrying, but like a network failure it is about the
+// environment, not the image.
+func tlsFailure(err error) bool {
+	var cve *tls.CertificateVerificationError
+	var uae x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var rhe tls.RecordHeaderError
+	return errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &he) || errors.As(err, &rhe)
 }
 
 // networkFailure reports errors of the connection itself, as opposed to

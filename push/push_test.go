@@ -404,3 +404,18 @@ func TestPushHashesStreamedLayersWhileUploading(t *testing.T) {
 		t.Errorf("registry holds %s, result says %s", got, res[0].Digest)
 	}
 }
+
+func TestPushUntrustedCertificate(t *testing.T) {
+	srv := httptest.NewUnstartedServer(quietRegistry())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshakes
+	srv.StartTLS()
+	defer srv.Close()
+	// httptest's certificate is for 127.0.0.1 but signed by nobody this
+	// process trusts; "localhost" makes go-containerregistry try HTTPS
+	// first, and the plain HTTP fallback finds a TLS server.
+	host := strings.Replace(strings.TrimPrefix(srv.URL, "https://"), "127.0.0.1", "localhost", 1)
+	_, err := Push(context.Background(), randomImage(t, 1), []string{host + "/x/tls:1"}, fastOptions(&recorder{}))
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("err = %v, want ErrUnreachable", err)
+	}
+}
