@@ -301,11 +301,12 @@ func asAttrPathError(err error, target **AttrPathError) bool {
 	return ok
 }
 
-// TestFindingAttrPathCarriageReturn: AttrPath.String writes a CR inside a
+// TestRegressionAttrPathCarriageReturn (found by FuzzParseAttrPath,
+// fixed): AttrPath.String writes a CR inside a
 // quoted segment as a raw byte, and Nix's lexer turns a raw CR into LF, so
 // Nix selects a different attribute than the one the user wrote. Escaping
 // CR as \r (and, for symmetry, LF and TAB as \n and \t) fixes it.
-func TestFindingAttrPathCarriageReturn(t *testing.T) {
+func TestRegressionAttrPathCarriageReturn(t *testing.T) {
 	p := AttrPath{"pkgs", "a\rb"}
 	segs, err := nixAttrPath(p.String())
 	if err != nil {

@@ -160,10 +160,10 @@ func TestFuzzSeeds(t *testing.T) {
 	}
 }
 
-// TestFindingSyntaxErrorOnFirstLine: yaml.v3 leaves the line out of
+// TestRegressionSyntaxErrorOnFirstLine (found by FuzzParse, fixed): yaml.v3 leaves the line out of
 // syntax errors on the first line of a file ("yaml: mapping values are not
 // allowed in this context"), so the diagnostic came without a position.
-func TestFindingSyntaxErrorOnFirstLine(t *testing.T) {
+func TestRegressionSyntaxErrorOnFirstLine(t *testing.T) {
 	for _, s := range []string{"x: y: z\n", "version: 1: 2\n", "{"} {
 		file, ds := Parse("nix2gpu.yaml", []byte(s), fuzzLimits)
 		checkParseResult(t, []byte(s), file, ds)
@@ -173,13 +173,13 @@ func TestFindingSyntaxErrorOnFirstLine(t *testing.T) {
 	}
 }
 
-// TestFindingErrorsWithoutPosition lists inputs the fuzzer found whose
-// error came without a line:
+// TestRegressionErrorsWithoutPosition lists inputs FuzzParse found whose
+// error came without a line (fixed):
 //   - "\r0": YAML counts a lone CR as a line break, the reader's line
 //     table counts only LF, so the node's line is past the table;
 //   - "0\n---": a second document marker at the end of a file without a
 //     final newline.
-func TestFindingErrorsWithoutPosition(t *testing.T) {
+func TestRegressionErrorsWithoutPosition(t *testing.T) {
 	for _, s := range []string{"\r0", "0\n---"} {
 		src := []byte(s)
 		file, ds := Parse("nix2gpu.yaml", src, fuzzLimits)

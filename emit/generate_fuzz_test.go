@@ -123,13 +123,13 @@ func TestGenerateSeeds(t *testing.T) {
 	}
 }
 
-// TestFindingNULReachesNix: YAML's "\0" escape puts a NUL into a string
+// TestRegressionNULReachesNix (found by FuzzGenerate, fixed): YAML's "\0" escape puts a NUL into a string
 // value (the reader rejects only raw NUL bytes). validate accepts it, and
 // the emitter then fails with an error that has no position in the YAML
 // file (or, before that check, wrote the NUL into the Nix file, where Nix
 // silently stops reading). Expected: an error diagnostic at the value from
 // the reader or the compiler, so validate and compile report it in place.
-func TestFindingNULReachesNix(t *testing.T) {
+func TestRegressionNULReachesNix(t *testing.T) {
 	src := []byte("version: 1\ncontainers:\n  app:\n    env: { A: \"x\\0y\" }\n")
 	file, ds := config.Parse("nix2gpu.yaml", src, fuzzLimits)
 	if file != nil {

@@ -145,15 +145,14 @@ func TestFaultConcurrentApply(t *testing.T) {
 	t.Logf("40 rounds of 6 concurrent writers; %d ended with files from both versions", mixed)
 }
 
-// TestFindingConcurrentApplyMixesVersions: each file is replaced
+// TestRegressionConcurrentApplyMixesVersions (fixed with a lock): each file is replaced
 // atomically, but the set is not, and nothing serialises two compiles of
 // the same directory: two `nix2gpu compile` runs on different configs
-// (an editor's save hook and a person, two CI steps) can leave flake.nix
+// (an editor's save hook and a person, two CI steps) could leave flake.nix
 // from one and nix2gpu/*.nix from the other. Expected: one run's files,
-// e.g. by holding an advisory lock on the output directory across plan
-// and rename. (Fails until then in practice: mixing shows up in a few of
-// every 40 rounds here.)
-func TestFindingConcurrentApplyMixesVersions(t *testing.T) {
+// by holding a lock on the output directory across plan and rename.
+// (Without it, mixing showed up in a few of every 40 rounds here.)
+func TestRegressionConcurrentApplyMixesVersions(t *testing.T) {
 	if mixed := concurrentRounds(t, 40, 6); mixed > 0 {
 		t.Errorf("%d of 40 rounds of concurrent Apply left files from two versions", mixed)
 	}
