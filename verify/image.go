@@ -275,19 +275,8 @@ func (c *checker) isNixImage() bool {
 	return false
 }
 
-// isGPUImage tells GPU images from CPU-only ones (`cuda: false`): a CUDA
-// version from any source, or any NVIDIA_* variable.
-func (c *checker) isGPUImage() bool {
-	if c.r.Facts.CUDAVersion != "" || len(c.r.Facts.Capabilities) > 0 {
-		return true
-	}
-	for k := range c.r.Facts.Env {
-		if strings.HasPrefix(k, "NVIDIA_") {
-			return true
-		}
-	}
-	return false
-}
+// isGPUImage tells GPU images from CPU-only ones (`cuda: false`).
+func (c *checker) isGPUImage() bool { return c.r.Facts.usesGPU() }
 
 func (c *checker) checkConfig() {
 	if len(c.cfg.Config.Entrypoint) == 0 && len(c.cfg.Config.Cmd) == 0 {

@@ -55,6 +55,20 @@ func gpuID(g *GPU) string {
 	return "GPUs " + joinInts(idx, ", ")
 }
 
+// usesGPU tells GPU images from CPU-only ones: a CUDA version (even one
+// that does not parse), compiled capabilities or any NVIDIA_* variable.
+func (f Facts) usesGPU() bool {
+	if f.CUDAVersion != "" || len(f.Capabilities) > 0 || f.Env["CUDA_VERSION"] != "" {
+		return true
+	}
+	for k := range f.Env {
+		if strings.HasPrefix(k, "NVIDIA_") {
+			return true
+		}
+	}
+	return false
+}
+
 // Evaluate decides whether an image with facts f runs on host h.
 func Evaluate(f Facts, h *Host) Verdict {
 	v := Verdict{Host: h.Name, Driver: h.DriverVersion, CUDA: h.CUDAVersion}
@@ -63,6 +77,11 @@ func Evaluate(f Facts, h *Host) Verdict {
 			fd.GPUs = gpu.indices
 		}
 		v.Findings = append(v.Findings, fd)
+	}
+	if !f.usesGPU() {
+		add(infof(CheckVerdictGPU, "", "CPU-only image (no CUDA version, no NVIDIA_* variables): nothing to check against the GPUs"), nil)
+		v.Compatible = true
+		return v
 	}
 	gpus := gpuGroups(h.GPUs)
 	if len(gpus) == 0 {

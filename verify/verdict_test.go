@@ -97,7 +97,7 @@ func TestVerdict(t *testing.T) {
 		{"PTX JIT needs full driver", facts("12.8", "9.0+PTX"), host("550.54.15", "12.4", b200), false, []string{CheckVerdictArch}, "does not cover PTX JIT"},
 		{"unsupported capability", facts("12.8", "8.9,9.0"), host("570.86.15", "12.8", a100), false, []string{CheckVerdictArch}, `add "8.0" to cuda.capabilities`},
 		{"capabilities unknown", facts("12.8", ""), host("570.86.15", "12.8", a100), true, []string{CheckVerdictArch}, "does not record"},
-		{"no CUDA image", facts("", ""), host("570.86.15", "12.8", a100), true, nil, ""},
+		{"CPU-only image", facts("", ""), host("570.86.15", "12.8"), true, []string{CheckVerdictGPU}, "CPU-only"},
 		{"fleet member without runtime", facts("12.4", "8.0"), &Host{Name: "h", DriverVersion: "550.54.15", CUDAVersion: "12.4", GPUs: []GPU{a100}, Runtime: &Runtime{}},
 			true, []string{CheckVerdictRT}, "nvidia-ctk"},
 	}
