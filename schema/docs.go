@@ -165,7 +165,8 @@ func typeString(n *node) string {
 		t = strings.ReplaceAll(t, art, "")
 	}
 	if !n.plain {
-		if c := constraintWords(n.v, n.kinds); c != "" {
+		// null is already named by the kind words.
+		if c := constraintWords(n.v, n.kinds&^cue.NullKind); c != "" {
 			t += " (" + c + ")"
 		}
 	}

@@ -270,10 +270,16 @@ func constraintParts(v cue.Value, dk cue.Kind, depth int) []string {
 			if a.IsConcrete() && general&a.Kind() != 0 {
 				continue // usually the default, within the general constraint
 			}
-			if p := constraintParts(a, dk, depth+1); len(p) > 0 {
+			p := constraintParts(a, dk, depth+1)
+			switch {
+			case len(p) > 0:
 				alts = append(alts, strings.Join(betweens(p), " and "))
-			} else if a.IsConcrete() {
+			case a.IsConcrete():
 				alts = append(alts, "be "+fmt.Sprint(a))
+			default:
+				// An alternative with no constraint beyond its kind
+				// (null | string): the kind says it all.
+				return parts
 			}
 		}
 		if len(alts) > 0 {
