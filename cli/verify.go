@@ -24,7 +24,7 @@ import (
 // verifyFlags are shared by `verify` and `verify image`.
 func verifyFlags() []cli.Flag {
 	return append(OutputFlags(),
-		&cli.StringSliceFlag{Name: "host", Usage: "host profile JSON (from `verify host --format json`); repeat for a fleet"},
+		&cli.StringSliceFlag{Name: "host", Usage: "host profile JSON (from `verify host --format json`), or a directory of them; repeat for a fleet"},
 		&cli.StringFlag{Name: "config", Usage: "compiled imageConfig JSON to compare the image with"},
 	)
 }
@@ -288,11 +288,17 @@ func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) e
 	}
 	var hosts []*verify.Host
 	for _, f := range c.StringSlice("host") {
-		h, err := verify.ReadHost(resolvePath(env, f))
+		files, err := hostFiles(resolvePath(env, f))
 		if err != nil {
 			return exitf(ExitUsage, "%v", err)
 		}
-		hosts = append(hosts, h)
+		for _, file := range files {
+			h, err := verify.ReadHost(file)
+			if err != nil {
+				return exitf(ExitUsage, "%v", err)
+			}
+			hosts = append(hosts, h)
+		}
 	}
 	var hostErr error
 	if len(hosts) == 0 && liveHost {
@@ -371,6 +377,24 @@ func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) e
 		return silentExit(ExitFindings)
 	}
 	return nil
+}
+
+// hostFiles expands a --host argument: a profile file, or a directory of
+// them (every *.json in it, sorted), for a whole fleet.
+func hostFiles(p string) ([]string, error) {
+	fi, err := os.Stat(p)
+	if err != nil || !fi.IsDir() {
+		return []string{p}, nil
+	}
+	files, err := filepath.Glob(filepath.Join(p, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("host profile directory %s holds no *.json files", p)
+	}
+	sort.Strings(files)
+	return files, nil
 }
 
 func resolvePath(env *Env, p string) string {
