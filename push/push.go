@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -110,39 +111,70 @@ type Result struct {
 	UploadedBytes int64
 }
 
-// Push uploads img to every reference in refs, one after another, and
-// returns a result for each reference that succeeded. A reference that
-// fails does not stop the others; the error joins every failure, each
-// wrapped with its reference. Unreachable registries are *UnreachableError.
+// Push uploads img to every reference in refs and returns a result for each
+// reference that succeeded, in the order of refs. A reference that fails
+// does not stop the others; the error joins every failure, each wrapped
+// with its reference. Unreachable registries are *UnreachableError.
 //
-// A second reference on a registry that already received the image (another
-// repository, a mirror path) reads the image back from the first one, so
-// the registry mounts its blobs across repositories instead of receiving
-// them again.
+// Different registries are pushed to at the same time. References on one
+// registry go one after another, and each after the first reads the image
+// back from the first, so the registry mounts its blobs across
+// repositories instead of receiving them again. (An image whose layers can
+// be read only once, like stream.Layer, can go to one registry only.)
 func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Result, error) {
-	var results []Result
-	var errs []error
-	pushed := map[string]name.Reference{} // registry -> first reference pushed there
-	for _, r := range refs {
+	type outcome struct {
+		res Result
+		err error
+	}
+	outcomes := make([]outcome, len(refs))
+	byRegistry := map[string][]int{} // registry -> indexes into refs, in order
+	var order []string
+	for i, r := range refs {
 		ref, err := name.ParseReference(r)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("pushing %s: bad reference: %w", r, err))
+			outcomes[i].err = fmt.Errorf("pushing %s: bad reference: %w", r, err)
 			continue
 		}
-		registry := ref.Context().RegistryStr()
-		src := img
-		if prev, ok := pushed[registry]; ok {
-			src = mountable(ctx, img, prev, opts)
+		reg := ref.Context().RegistryStr()
+		if _, ok := byRegistry[reg]; !ok {
+			order = append(order, reg)
 		}
-		res, err := pushOne(ctx, src, ref, opts)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("pushing %s: %w", r, err))
-			continue
+		byRegistry[reg] = append(byRegistry[reg], i)
+	}
+	var wg sync.WaitGroup
+	for _, reg := range order {
+		wg.Add(1)
+		go func(idx []int) {
+			defer wg.Done()
+			var first name.Reference
+			for _, i := range idx {
+				ref, _ := name.ParseReference(refs[i]) // parsed above
+				src := img
+				if first != nil {
+					src = mountable(ctx, img, first, opts)
+				}
+				res, err := pushOne(ctx, src, ref, opts)
+				if err != nil {
+					outcomes[i].err = fmt.Errorf("pushing %s: %w", refs[i], err)
+					continue
+				}
+				if first == nil {
+					first = ref
+				}
+				outcomes[i].res = res
+			}
+		}(byRegistry[reg])
+	}
+	wg.Wait()
+
+	var results []Result
+	var errs []error
+	for _, o := range outcomes {
+		if o.err != nil {
+			errs = append(errs, o.err)
+		} else {
+			results = append(results, o.res)
 		}
-		if _, ok := pushed[registry]; !ok {
-			pushed[registry] = ref
-		}
-		results = append(results, res)
 	}
 	return results, errors.Join(errs...)
 }

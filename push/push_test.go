@@ -419,3 +419,34 @@ func TestPushUntrustedCertificate(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)
 	}
 }
+
+func TestPushSeveralRegistries(t *testing.T) {
+	a := httptest.NewServer(quietRegistry())
+	defer a.Close()
+	b := httptest.NewServer(quietRegistry())
+	defer b.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close()
+
+	hostA, hostB := strings.TrimPrefix(a.URL, "http://"), strings.TrimPrefix(b.URL, "http://")
+	refs := []string{hostA + "/x/img:1", dead + "/x/img:1", hostB + "/x/img:1", hostA + "/y/img:1"}
+	res, err := Push(context.Background(), randomImage(t, 2), refs, fastOptions(&recorder{}))
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), dead) {
+		t.Errorf("err = %v, want the dead registry unreachable", err)
+	}
+	var got []string
+	for _, r := range res {
+		got = append(got, r.Ref)
+	}
+	want := []string{refs[0], refs[2], refs[3]}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("results for %q, want %q in order", got, want)
+	}
+	if len(res) == 3 && (res[1].Uploaded != 3 || res[2].Uploaded != 0) {
+		t.Errorf("second registry uploaded %d, mount on the first uploaded %d", res[1].Uploaded, res[2].Uploaded)
+	}
+}
