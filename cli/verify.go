@@ -353,6 +353,7 @@ func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) e
 			}
 			writeVerifyText(env.Stdout, r)
 		}
+		writeVerdictTable(env.Stdout, results)
 		if out.Format == diag.FormatGitHub {
 			for _, r := range results {
 				writeVerifyGitHub(env.Stdout, r)
@@ -557,4 +558,64 @@ func ghData(s string) string {
 // separators too.
 func ghProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// writeVerdictTable ends the text report with one line per image, host and
+// group of identical GPUs.
+func writeVerdictTable(w io.Writer, results []verifyResult) {
+	rows := 0
+	for _, r := range results {
+		rows += len(r.Verdicts)
+	}
+	if rows == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "IMAGE\tHOST\tDRIVER\tCUDA\tGPUS\tCC\tVERDICT")
+	for _, r := range results {
+		for _, v := range r.Verdicts {
+			if len(v.GPUs) == 0 {
+				status := "ok"
+				if !v.Compatible {
+					status = "incompatible"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t-\t-\t%s\n", r.Name, v.Host, v.Driver, v.CUDA, status)
+				continue
+			}
+			for _, g := range v.GPUs {
+				status := g.Status
+				if len(g.Checks) > 0 {
+					short := make([]string, len(g.Checks))
+					for i, c := range g.Checks {
+						short[i] = strings.TrimPrefix(c, "verdict.")
+					}
+					status += " (" + strings.Join(short, ", ") + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\t%s\t%s\n", r.Name, v.Host, v.Driver, v.CUDA, indexList(g.Indices), g.Name, g.ComputeCapability, status)
+			}
+		}
+	}
+	tw.Flush()
+}
+
+// indexList renders GPU indices compactly: "0", "0-7", "0,2".
+func indexList(idx []int) string {
+	if len(idx) == 0 {
+		return "-"
+	}
+	contiguous := true
+	for i := 1; i < len(idx); i++ {
+		if idx[i] != idx[i-1]+1 {
+			contiguous = false
+		}
+	}
+	if contiguous && len(idx) > 1 {
+		return fmt.Sprintf("%d-%d", idx[0], idx[len(idx)-1])
+	}
+	parts := make([]string, len(idx))
+	for i, n := range idx {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, ",")
 }

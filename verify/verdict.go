@@ -11,11 +11,55 @@ import (
 
 // Verdict is whether one image runs on one host, GPU by GPU.
 type Verdict struct {
-	Host       string   `json:"host"`
-	Driver     string   `json:"driverVersion"`
-	CUDA       string   `json:"cudaVersion"`
-	Compatible bool     `json:"compatible"`
-	Findings   Findings `json:"findings"`
+	Host       string       `json:"host"`
+	Driver     string       `json:"driverVersion"`
+	CUDA       string       `json:"cudaVersion"`
+	Compatible bool         `json:"compatible"`
+	GPUs       []GPUVerdict `json:"gpus,omitempty"`
+	Findings   Findings     `json:"findings"`
+}
+
+// GPUVerdict sums up the findings for one group of identical GPUs.
+type GPUVerdict struct {
+	Indices           []int  `json:"indices"`
+	Name              string `json:"name"`
+	ComputeCapability string `json:"computeCapability"`
+	// Status is "ok", "warning" or "incompatible".
+	Status string `json:"status"`
+	// Checks lists the check ids that reported a warning or an error.
+	Checks []string `json:"checks,omitempty"`
+}
+
+// summarize fills v.GPUs: each group's worst finding, counting findings
+// about that group and those about the host as a whole.
+func (v *Verdict) summarize(groups []*GPU) {
+	for _, g := range groups {
+		if g == nil {
+			continue
+		}
+		gv := GPUVerdict{Indices: g.indices, Name: g.Name, ComputeCapability: g.ComputeCapability, Status: "ok"}
+		worst := Info
+		seen := map[string]bool{}
+		for _, f := range v.Findings {
+			if len(f.GPUs) > 0 && (len(g.indices) == 0 || f.GPUs[0] != g.indices[0]) {
+				continue
+			}
+			if f.Severity > worst {
+				worst = f.Severity
+			}
+			if f.Severity >= Warning && !seen[f.Check] {
+				seen[f.Check] = true
+				gv.Checks = append(gv.Checks, f.Check)
+			}
+		}
+		switch worst {
+		case Warning:
+			gv.Status = "warning"
+		case Error:
+			gv.Status = "incompatible"
+		}
+		v.GPUs = append(v.GPUs, gv)
+	}
 }
 
 // gpuGroups folds identical GPUs (same name, brand and capability) into
@@ -128,6 +172,7 @@ func Evaluate(f Facts, h *Host) Verdict {
 		}
 	}
 	v.Compatible = v.Findings.Worst() < Error
+	v.summarize(gpus)
 	return v
 }
 

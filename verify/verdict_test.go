@@ -157,6 +157,9 @@ func TestVerdictGroupsGPUs(t *testing.T) {
 	if len(arch) != 1 || !strings.Contains(arch[0].Message, "GPUs 0-1") || len(arch[0].GPUs) != 2 {
 		t.Fatalf("arch findings = %v", dump(arch))
 	}
+	if len(v.GPUs) != 2 || v.GPUs[0].Status != "incompatible" || v.GPUs[1].Status != "ok" || len(v.GPUs[0].Indices) != 2 {
+		t.Fatalf("GPU summary = %+v", v.GPUs)
+	}
 }
 
 func TestLegacyRules(t *testing.T) {
