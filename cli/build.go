@@ -127,7 +127,15 @@ func compileForBuild(c *cli.Context, env *Env, out *Output, file string) (*compi
 		return nil, "", err
 	}
 	proj, f, ds := loadProject(c, env, file)
-	if err := printDiagnostics(out, ds, f); err != nil {
+	diagOut := out
+	if out.Format == diag.FormatJSON && !ds.HasErrors() {
+		// Warnings go to stderr as text, so stdout holds one JSON
+		// document: the command's results.
+		text := *out
+		text.Format = diag.FormatText
+		diagOut = &text
+	}
+	if err := printDiagnostics(diagOut, ds, f); err != nil {
 		return nil, "", exitf(ExitEnv, "writing diagnostics: %v", err)
 	}
 	if ds.HasErrors() || proj == nil {
