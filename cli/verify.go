@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/urfave/cli/v2"
 
 	"github.com/nix2gpu/nix2gpu/compiler"
@@ -26,6 +28,7 @@ func verifyFlags() []cli.Flag {
 	return append(OutputFlags(),
 		&cli.StringSliceFlag{Name: "host", Usage: "host profile JSON (from `verify host --format json`), or a directory of them; repeat for a fleet"},
 		&cli.StringFlag{Name: "config", Usage: "compiled imageConfig JSON to compare the image with"},
+		&cli.StringFlag{Name: "platform", Usage: "`OS/ARCH` to pick from a multi-platform registry image (default linux/amd64)"},
 	)
 }
 
@@ -317,10 +320,18 @@ func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) e
 		}
 		opts.Compiled = cc
 	}
+	var ropts []image.Option
+	if p := c.String("platform"); p != "" {
+		plat, err := v1.ParsePlatform(p)
+		if err != nil {
+			return exitf(ExitUsage, "--platform %q: %v", p, err)
+		}
+		ropts = append(ropts, image.WithRemoteOptions(remote.WithPlatform(*plat)))
+	}
 	var results []verifyResult
 	for _, r := range refs {
 		ref := resolveRef(env, r.Ref)
-		img, err := image.Open(c.Context, ref)
+		img, err := image.Open(c.Context, ref, ropts...)
 		if err != nil {
 			return exitf(ExitEnv, "cannot open image %s: %v", r.Ref, err)
 		}
@@ -482,7 +493,7 @@ func writeFindings(w io.Writer, fs verify.Findings, indent string) {
 // value.
 var trailingFlags = map[string]bool{
 	"host": true, "config": true, "format": true, "no-color": false,
-	"file": true, "f": true, "system": true, "builders": true, "max-jobs": true, "override-input": true,
+	"platform": true, "file": true, "f": true, "system": true, "builders": true, "max-jobs": true, "override-input": true,
 }
 
 // parseTrailingFlags moves flags found among the arguments into the

@@ -134,7 +134,8 @@ func Detect(ref string) (Kind, string, error) {
 // looksLikePath tells a missing file from a registry reference: references
 // never start with / or ., and never end in an archive or JSON suffix.
 func looksLikePath(ref string) bool {
-	if strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, ".") || strings.HasPrefix(ref, "result") {
+	// "result" and "result-<container>" are the links nix build leaves.
+	if strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, ".") || ref == "result" || strings.HasPrefix(ref, "result-") {
 		return true
 	}
 	for _, s := range []string{".tar", ".tar.gz", ".tgz", ".json"} {
