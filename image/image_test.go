@@ -255,3 +255,33 @@ func TestDetect(t *testing.T) {
 	}
 	_ = v1.Hash{}
 }
+
+// A base-image layer nix2container kept as a gzip file (layer-path) reads
+// back compressed as the blob and decompressed as the diff.
+func TestNix2ContainerLayerPathGzip(t *testing.T) {
+	base, err := random.Layer(2048, "application/vnd.oci.image.layer.v1.tar+gzip")
+	must(t, err)
+	dir := t.TempDir()
+	blob := filepath.Join(dir, "base.tar.gz")
+	rc, err := base.Compressed()
+	must(t, err)
+	data, err := io.ReadAll(rc)
+	must(t, err)
+	must(t, os.WriteFile(blob, data, 0o644))
+	d, _ := base.Digest()
+	diff, _ := base.DiffID()
+	size, _ := base.Size()
+	file := writeN2C(t, dir, []Nix2ContainerLayer{{Digest: d.String(), DiffIDs: diff.String(), Size: size, LayerPath: blob, MediaType: "application/vnd.oci.image.layer.v1.tar+gzip"}})
+	img, err := Open(context.Background(), file)
+	must(t, err)
+	layers, _ := img.Layers()
+	urc, err := layers[0].Uncompressed()
+	must(t, err)
+	h := sha256.New()
+	_, err = io.Copy(h, urc)
+	must(t, err)
+	must(t, urc.Close())
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != diff.String() {
+		t.Fatalf("uncompressed digest %s, want diff ID %s", got, diff)
+	}
+}

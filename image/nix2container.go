@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // Nix2ContainerImage is the image file `nix build` writes for a
@@ -246,8 +249,63 @@ func (l *n2cLayer) Compressed() (io.ReadCloser, error) {
 	return newVerifyingReader(rc, l.digest), nil
 }
 
-// Uncompressed is the same stream: the media type is plain tar.
-func (l *n2cLayer) Uncompressed() (io.ReadCloser, error) { return l.Compressed() }
+// Uncompressed is the layer as a tar stream. Layers built from store paths
+// are plain tar already; a base-image layer nix2container kept as a file
+// (layer-path) may be compressed and is decompressed here.
+func (l *n2cLayer) Uncompressed() (io.ReadCloser, error) {
+	rc, err := l.Compressed()
+	if err != nil {
+		return nil, err
+	}
+	switch l.mediaType {
+	case types.OCIUncompressedLayer, types.DockerUncompressedLayer, types.OCIUncompressedRestrictedLayer:
+		return rc, nil
+	}
+	return decompressed(rc)
+}
+
+// decompressed sniffs gzip or zstd magic bytes and returns the decoded
+// stream; anything else passes through.
+func decompressed(rc io.ReadCloser) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(rc, 1<<20)
+	head, _ := br.Peek(4)
+	switch {
+	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			rc.Close()
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return &stackedCloser{Reader: zr, closers: []io.Closer{zr, rc}}, nil
+	case len(head) == 4 && bytes.Equal(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			rc.Close()
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return &stackedCloser{Reader: zr, closers: []io.Closer{closerFunc(func() error { zr.Close(); return nil }), rc}}, nil
+	}
+	return &stackedCloser{Reader: br, closers: []io.Closer{rc}}, nil
+}
+
+type stackedCloser struct {
+	io.Reader
+	closers []io.Closer
+}
+
+func (s *stackedCloser) Close() error {
+	var first error
+	for _, c := range s.closers {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // verifyingReader hashes what passes through it and turns a clean EOF into
 // an error when the hash differs from the expected digest.
