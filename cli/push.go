@@ -45,6 +45,7 @@ Examples:
 			&cli.StringFlag{Name: "image", Usage: "push this image (`PATH|REF`) instead of the project's"},
 			&cli.StringSliceFlag{Name: "to", Usage: "destination `REF` for --image (repeatable)"},
 			&cli.IntFlag{Name: "jobs", Value: push.DefaultJobs, Usage: "blobs uploaded at once"},
+			&cli.BoolFlag{Name: "insecure", Usage: "allow plain HTTP to every registry (loopback, *.local and private addresses always allow it)"},
 			&cli.IntFlag{Name: "attempts", Value: push.DefaultAttempts, Usage: "tries per request before a registry counts as unreachable (waits 1s, 3s, 9s, … between)"},
 		), OutputFlags()...),
 		Action: func(c *cli.Context) error {
@@ -94,8 +95,12 @@ func directPushJob(c *cli.Context, args []string) ([]pushJob, error) {
 	case len(args) > 0:
 		return nil, exitf(ExitUsage, "--image pushes one image; drop the container names")
 	}
+	var nameOpts []name.Option
+	if c.Bool("insecure") {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
 	for _, r := range to {
-		if _, err := name.ParseReference(r); err != nil {
+		if _, err := name.ParseReference(r, nameOpts...); err != nil {
 			return nil, exitf(ExitUsage, "--to %q: %v", r, err)
 		}
 	}
@@ -190,6 +195,7 @@ func runPushes(c *cli.Context, env *Env, out *Output, jobs []pushJob) error {
 			Jobs:      c.Int("jobs"),
 			Attempts:  c.Int("attempts"),
 			UserAgent: "nix2gpu/" + Version,
+			Insecure:  c.Bool("insecure"),
 			Progress:  log.event,
 		})
 		for _, r := range results {

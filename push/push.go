@@ -52,6 +52,10 @@ type Options struct {
 	ResponseTimeout time.Duration
 	// UserAgent is added to requests when not empty.
 	UserAgent string
+	// Insecure allows plain HTTP (and untrusted certificates' fallback to
+	// it) for every registry. Loopback, *.local and private-network
+	// registries get it without asking.
+	Insecure bool
 	// Progress, when not nil, is called for every event. It may be called
 	// from several goroutines at once, but never twice at once for the same
 	// blob.
@@ -127,14 +131,20 @@ func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Res
 		err error
 	}
 	outcomes := make([]outcome, len(refs))
+	parsed := make([]name.Reference, len(refs))
 	byRegistry := map[string][]int{} // registry -> indexes into refs, in order
 	var order []string
+	var nameOpts []name.Option
+	if opts.Insecure {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
 	for i, r := range refs {
-		ref, err := name.ParseReference(r)
+		ref, err := name.ParseReference(r, nameOpts...)
 		if err != nil {
 			outcomes[i].err = fmt.Errorf("pushing %s: bad reference: %w", r, err)
 			continue
 		}
+		parsed[i] = ref
 		reg := ref.Context().RegistryStr()
 		if _, ok := byRegistry[reg]; !ok {
 			order = append(order, reg)
@@ -148,7 +158,7 @@ func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Res
 			defer wg.Done()
 			var first name.Reference
 			for _, i := range idx {
-				ref, _ := name.ParseReference(refs[i]) // parsed above
+				ref := parsed[i]
 				src := img
 				if first != nil {
 					src = mountable(ctx, img, first, opts)

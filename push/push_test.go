@@ -450,3 +450,29 @@ func TestPushSeveralRegistries(t *testing.T) {
 		t.Errorf("second registry uploaded %d, mount on the first uploaded %d", res[1].Uploaded, res[2].Uploaded)
 	}
 }
+
+func TestPushInsecure(t *testing.T) {
+	srv := httptest.NewServer(quietRegistry())
+	defer srv.Close()
+	// Every host name leads to the test registry, which speaks plain HTTP.
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	var d net.Dialer
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}}
+	ref := "registry.example:5000/x/plain:1"
+
+	opts := fastOptions(&recorder{})
+	opts.Transport = tr
+	if _, err := Push(context.Background(), randomImage(t, 1), []string{ref}, opts); err == nil {
+		t.Fatal("plain HTTP to a non-local registry worked without Insecure")
+	}
+	opts.Insecure = true
+	res, err := Push(context.Background(), randomImage(t, 1), []string{ref}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Uploaded != 2 {
+		t.Errorf("result %+v", res[0])
+	}
+}
