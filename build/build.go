@@ -29,7 +29,9 @@ type Options struct {
 	// project's containers, the build package does not read the config.
 	Containers []string
 	// System selects packages.<System>; empty means the host's system. A
-	// non-empty value is also passed to nix as --system.
+	// non-empty value is also passed to nix as --system, unless Builders is
+	// set: --system tells nix the local machine builds that system, and
+	// with remote builders it must instead send those derivations away.
 	System string
 	// Builders and MaxJobs are passed to nix as --builders and --max-jobs
 	// when not empty, so remote builders share the work.
@@ -125,7 +127,7 @@ func Args(opts Options) []string {
 		// result, result-1, … would not say which container is which.
 		"--no-link",
 	}
-	if opts.System != "" {
+	if opts.System != "" && opts.Builders == "" {
 		args = append(args, "--system", opts.System)
 	}
 	if opts.Builders != "" {

@@ -68,7 +68,7 @@ func TestBuildSuccess(t *testing.T) {
 	wantArgs := []string{
 		"build", "--extra-experimental-features", "nix-command flakes",
 		"--log-format", "internal-json", "-v", "--json", "--no-link",
-		"--system", "aarch64-linux", "--builders", "ssh://gh200 aarch64-linux", "--max-jobs", "4",
+		"--builders", "ssh://gh200 aarch64-linux", "--max-jobs", "4",
 		"--override-input", "nixpkgs", "path:./stub",
 		"path:" + dir + "#packages.aarch64-linux.app", "path:" + dir + "#packages.aarch64-linux.worker",
 	}
@@ -111,6 +111,38 @@ func TestBuildDefaultsToHostSystem(t *testing.T) {
 	for _, a := range args {
 		if a == "--system" || a == "--builders" || a == "--max-jobs" {
 			t.Errorf("unexpected %s without a value", a)
+		}
+	}
+}
+
+func TestArgsSystem(t *testing.T) {
+	tests := []struct {
+		opts Options
+		want string // the --system value passed, "" for none
+	}{
+		{Options{}, ""},
+		{Options{System: "aarch64-linux"}, "aarch64-linux"},
+		// With builders, nix must not think it builds aarch64 itself.
+		{Options{System: "aarch64-linux", Builders: "ssh://gh200 aarch64-linux"}, ""},
+	}
+	for _, tt := range tests {
+		tt.opts.Dir, tt.opts.Containers = "/p", []string{"a"}
+		args := Args(tt.opts)
+		got := ""
+		for i, a := range args {
+			if a == "--system" {
+				got = args[i+1]
+			}
+		}
+		if got != tt.want {
+			t.Errorf("Args(%+v) passes --system %q, want %q", tt.opts, got, tt.want)
+		}
+		sys := tt.opts.System
+		if sys == "" {
+			sys = HostSystem()
+		}
+		if last := args[len(args)-1]; last != "path:/p#packages."+sys+".a" {
+			t.Errorf("installable %q", last)
 		}
 	}
 }

@@ -64,7 +64,7 @@ Examples:
 func buildFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "the project file (default: nix2gpu.yaml)"},
-		&cli.StringFlag{Name: "system", Usage: "build packages.`SYSTEM` (default: this machine's), passed to nix as --system"},
+		&cli.StringFlag{Name: "system", Usage: "build packages.`SYSTEM` (default: this machine's); passed to nix as --system unless --builders is given"},
 		&cli.StringFlag{Name: "builders", Usage: "remote builders, passed to nix as --builders"},
 		&cli.StringFlag{Name: "max-jobs", Usage: "parallel local builds, passed to nix as --max-jobs"},
 		&cli.StringSliceFlag{Name: "override-input", Usage: "`NAME=URL`: use another flake input (repeatable), passed to nix"},
