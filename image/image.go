@@ -20,7 +20,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // Kind is where an image is read from.
@@ -86,11 +85,7 @@ func Open(ctx context.Context, ref string, opts ...Option) (v1.Image, error) {
 	case KindLayout:
 		return openLayout(target)
 	case KindDockerArchive:
-		img, err := tarball.ImageFromPath(target, nil)
-		if err != nil {
-			return nil, fmt.Errorf("reading docker archive %s: %w", target, err)
-		}
-		return img, nil
+		return openArchive(target)
 	case KindNix2Container:
 		return OpenNix2Container(target)
 	}
@@ -125,7 +120,7 @@ func Detect(ref string) (Kind, string, error) {
 	switch {
 	case isNix2ContainerJSON(ref, head):
 		return KindNix2Container, ref, nil
-	case isTar(head), isGzip(head):
+	case isTar(head), isGzip(head), isZstd(head):
 		return KindDockerArchive, ref, nil
 	}
 	return "", ref, fmt.Errorf("%s is neither a docker-archive tarball nor a nix2container image JSON", ref)
@@ -166,6 +161,8 @@ func isTar(head []byte) bool {
 }
 
 func isGzip(head []byte) bool { return len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b }
+
+func isZstd(head []byte) bool { return bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}) }
 
 // isNix2ContainerJSON peeks at the first bytes: nix2container image files
 // are JSON objects whose keys include "image-config" and "layers".

@@ -2,6 +2,7 @@ package image
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -283,5 +284,36 @@ func TestNix2ContainerLayerPathGzip(t *testing.T) {
 	must(t, urc.Close())
 	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != diff.String() {
 		t.Fatalf("uncompressed digest %s, want diff ID %s", got, diff)
+	}
+}
+
+// dockerTools.buildLayeredImage writes gzip-compressed docker archives.
+func TestCompressedArchive(t *testing.T) {
+	img, err := random.Image(1024, 3)
+	must(t, err)
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "img.tar")
+	tag, _ := name.NewTag("example.org/app:1")
+	must(t, tarball.WriteToFile(plain, tag, img))
+	data, err := os.ReadFile(plain)
+	must(t, err)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(data)
+	must(t, zw.Close())
+	gz := filepath.Join(dir, "img.tar.gz")
+	must(t, os.WriteFile(gz, buf.Bytes(), 0o644))
+
+	if k, _, err := Detect(gz); k != KindDockerArchive || err != nil {
+		t.Fatalf("Detect = %s, %v", k, err)
+	}
+	got, err := Open(context.Background(), gz)
+	must(t, err)
+	want, _ := img.ConfigName()
+	if h, _ := got.ConfigName(); h != want {
+		t.Fatalf("config %s, want %s", h, want)
+	}
+	if ls, _ := got.Layers(); len(ls) != 3 {
+		t.Fatalf("layers = %d", len(ls))
 	}
 }

@@ -3,17 +3,23 @@ package verify
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/nix2gpu/nix2gpu/image"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/images fixtures")
@@ -156,6 +162,40 @@ func fixtures(t testing.TB) map[string]v1.Image {
 	return map[string]v1.Image{
 		"good": good, "driver-libs": withDriver, "no-env": noEnv,
 		"missing-entrypoint": missing, "two-layers": split,
+	}
+}
+
+// TestArchiveFixture keeps testdata/images/good.tar.gz, a gzip-compressed
+// docker archive as nixpkgs' dockerTools writes them, in step with the
+// good image (compared by config digest: gzip bytes vary between Go
+// versions).
+func TestArchiveFixture(t *testing.T) {
+	img := fixtures(t)["good"]
+	file := filepath.Join("..", "testdata", "images", "good.tar.gz")
+	if *update {
+		var plain bytes.Buffer
+		tag, _ := name.NewTag("nix2gpu.local/good:latest")
+		if err := tarball.Write(tag, img, &plain); err != nil {
+			t.Fatal(err)
+		}
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(plain.Bytes())
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, gz.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := image.Open(context.Background(), file)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	want, _ := img.ConfigName()
+	if h, _ := got.ConfigName(); h != want {
+		t.Errorf("good.tar.gz is stale (run go test ./verify -run TestArchiveFixture -update)")
 	}
 }
 
