@@ -159,7 +159,8 @@ func Evaluate(f Facts, h *Host) Verdict {
 					"%s %s: %s stops at an invalid term on this host (%v): the NVIDIA runtime fails with \"invalid expression\"", gpuLabel(g), r.Name, quoteReq(r), o.Invalid), g)
 			case !o.Satisfied:
 				add(errorf(CheckVerdictReq, requireHint(r, f, h, g),
-					"%s %s: %s is not met by %s (the runtime reports \"unsatisfied condition: %s\")", gpuLabel(g), r.Name, quoteReq(r), describeHost(h, g), o.Failed), g)
+					"%s %s: %s is not met by %s: the runtime's legacy mode refuses the container (\"unsatisfied condition: %s\"); its CDI mode, the default since toolkit 1.18, starts it without checking",
+					gpuLabel(g), r.Name, quoteReq(r), describeHost(h, g), o.Failed), g)
 			}
 		}
 	}

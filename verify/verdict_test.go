@@ -15,6 +15,11 @@ var (
 	b200  = GPU{Index: 0, Name: "NVIDIA B200", Brand: "Nvidia", ComputeCapability: "10.0", MemoryMiB: 183359}
 )
 
+// officialRequire has the shape of NVIDIA's official CUDA 12.4 images:
+// cuda>=12.4, or one of the data-center branches that run it through
+// forward compatibility.
+const officialRequire = "cuda>=12.4 brand=tesla,driver>=470,driver<471 brand=unknown,driver>=470,driver<471 brand=nvidia,driver>=470,driver<471 brand=nvidiartx,driver>=470,driver<471 brand=tesla,driver>=525,driver<526 brand=nvidia,driver>=525,driver<526 brand=tesla,driver>=535,driver<536 brand=unknown,driver>=535,driver<536 brand=nvidia,driver>=535,driver<536 brand=nvidiartx,driver>=535,driver<536"
+
 func host(driver, cudaV string, gpus ...GPU) *Host {
 	return &Host{Name: "h", DriverVersion: driver, CUDAVersion: cudaV, GPUs: gpus}
 }
@@ -44,6 +49,10 @@ func TestVerdict(t *testing.T) {
 		checks []string // check ids that must appear (any severity)
 		msg    string   // substring of some finding's message or hint
 	}{
+		{"official CUDA image string, datacenter branch alternative", facts("", "8.0", "NVIDIA_REQUIRE_CUDA="+officialRequire), host("535.161.08", "12.2", a100), true, nil, ""},
+		{"official CUDA image string, GeForce has no alternative", facts("", "8.9", "NVIDIA_REQUIRE_CUDA="+officialRequire), host("535.183.01", "12.2", rtx40), false,
+			[]string{CheckVerdictReq}, "CDI mode"},
+		{"official CUDA image string, new enough driver", facts("", "8.9", "NVIDIA_REQUIRE_CUDA="+officialRequire), host("550.54.15", "12.4", rtx40), true, nil, ""},
 		{"plain match", facts("12.4", "8.0", "NVIDIA_REQUIRE_CUDA=cuda>=12.4"), host("550.54.15", "12.4", a100), true, nil, ""},
 		{"cuda too new", facts("12.8", "8.0", "NVIDIA_REQUIRE_CUDA=cuda>=12.8"), host("535.161.08", "12.2", a100), false,
 			[]string{CheckVerdictReq}, "570.26"},
