@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -332,7 +333,15 @@ type buildProgress struct {
 	width int
 	drawn string
 	last  build.State
+	// now, when set, limits redraws caused only by a new log line to one
+	// per logLineInterval: a chatty compiler prints thousands of lines a
+	// second, more than a terminal wants to repaint. Counters always
+	// redraw at once.
+	now       func() time.Time
+	lastDrawn time.Time
 }
+
+const logLineInterval = 100 * time.Millisecond
 
 func newBuildProgress(env *Env) *buildProgress {
 	getenv := env.Getenv
@@ -344,7 +353,7 @@ func newBuildProgress(env *Env) *buildProgress {
 	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n > 0 {
 		width = n
 	}
-	return &buildProgress{w: env.Stderr, live: live, width: width}
+	return &buildProgress{w: env.Stderr, live: live, width: width, now: time.Now}
 }
 
 func (p *buildProgress) event(e build.Event) {
@@ -354,11 +363,17 @@ func (p *buildProgress) event(e build.Event) {
 			p.clear()
 			fmt.Fprintf(p.w, "warning: %s\n", strings.TrimPrefix(e.Text, "warning: "))
 		}
+		if e.Kind == build.EventLogLine && p.now != nil && p.now().Sub(p.lastDrawn) < logLineInterval {
+			return
+		}
 		// Width-1 keeps the cursor off the last column, where some
 		// terminals wrap.
 		if line := e.State.StatusLine(p.width - 1); line != p.drawn {
 			fmt.Fprintf(p.w, "\r\x1b[K%s", line)
 			p.drawn = line
+			if p.now != nil {
+				p.lastDrawn = p.now()
+			}
 		}
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/nix2gpu/nix2gpu/build"
@@ -83,6 +84,29 @@ func TestBuildProgressWarnings(t *testing.T) {
 	p.event(build.Event{Kind: build.EventMessage, Level: 1, Text: "warning: Git tree is dirty",
 		State: build.State{Builds: 1, Current: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x.drv"}})
 	const want = "\r\x1b[K[0/1 built] x" + "\r\x1b[Kwarning: Git tree is dirty\n" + "\r\x1b[K[0/1 built] x"
+	if got := out.String(); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+func TestBuildProgressThrottlesLogLines(t *testing.T) {
+	var out strings.Builder
+	// A clock that stands still: log lines may not redraw, counters may.
+	clock := time.Unix(0, 0)
+	p := &buildProgress{w: &out, live: true, width: 80, now: func() time.Time { return clock }}
+	drv := "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x.drv"
+	st := build.State{Builds: 1, RunningBuilds: 1, Current: drv}
+	p.event(build.Event{Kind: build.EventBuildStarted, Drv: drv, State: st})
+	st.LastLine = "line 1"
+	p.event(build.Event{Kind: build.EventLogLine, Drv: drv, Text: "line 1", State: st})
+	clock = clock.Add(logLineInterval)
+	st.LastLine = "line 2"
+	p.event(build.Event{Kind: build.EventLogLine, Drv: drv, Text: "line 2", State: st})
+	st.Built, st.RunningBuilds = 1, 0
+	p.event(build.Event{Kind: build.EventProgress, State: st})
+	want := "\r\x1b[K[0/1 built, 1 running] x" +
+		"\r\x1b[K[0/1 built, 1 running] x: line 2" +
+		"\r\x1b[K[1/1 built] x: line 2"
 	if got := out.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
