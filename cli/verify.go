@@ -431,6 +431,8 @@ func resolveRef(env *Env, ref string) string {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Requirement strings are full of < and >; keep them readable.
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 

@@ -147,7 +147,7 @@ func Image(ctx context.Context, img v1.Image, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading image config: %w", err)
 	}
-	r := &Report{}
+	r := &Report{Findings: Findings{}}
 	if d, err := img.Digest(); err == nil {
 		r.Digest = d.String()
 	}

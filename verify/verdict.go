@@ -115,7 +115,7 @@ func (f Facts) usesGPU() bool {
 
 // Evaluate decides whether an image with facts f runs on host h.
 func Evaluate(f Facts, h *Host) Verdict {
-	v := Verdict{Host: h.Name, Driver: h.DriverVersion, CUDA: h.CUDAVersion}
+	v := Verdict{Host: h.Name, Driver: h.DriverVersion, CUDA: h.CUDAVersion, Findings: Findings{}}
 	add := func(fd Finding, gpu *GPU) {
 		if gpu != nil {
 			fd.GPUs = gpu.indices
