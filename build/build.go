@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -138,9 +139,19 @@ func Args(opts Options) []string {
 	}
 	args = append(args, opts.ExtraArgs...)
 	for _, c := range opts.Containers {
-		args = append(args, flakeRef(opts.Dir)+"#packages."+system+"."+c)
+		args = append(args, flakeRef(opts.Dir)+"#packages."+system+"."+attrName(c))
 	}
 	return args
+}
+
+// attrName quotes a container name for an installable's attribute path
+// when it holds a dot, which would otherwise split it ("my.app" is one
+// attribute, not two). Container names never hold quotes.
+func attrName(name string) string {
+	if strings.ContainsAny(name, `."`) {
+		return strconv.Quote(name)
+	}
+	return name
 }
 
 // flakeRef names the flake in dir as a path: flake. The default for "."

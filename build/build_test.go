@@ -115,6 +115,15 @@ func TestBuildDefaultsToHostSystem(t *testing.T) {
 	}
 }
 
+func TestArgsQuotesDottedNames(t *testing.T) {
+	args := Args(Options{Dir: "/p", System: "x86_64-linux", Containers: []string{"my.app", "plain-app_2"}})
+	got := args[len(args)-2:]
+	want := []string{`path:/p#packages.x86_64-linux."my.app"`, "path:/p#packages.x86_64-linux.plain-app_2"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("installables %q, want %q", got, want)
+	}
+}
+
 func TestArgsSystem(t *testing.T) {
 	tests := []struct {
 		opts Options

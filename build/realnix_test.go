@@ -28,7 +28,7 @@ func TestBuildRealNix(t *testing.T) {
     system = "` + HostSystem() + `";
     dep = derivation { inherit system; name = "dep"; builder = "/bin/sh"; args = [ "-c" "echo dep ` + stamp + `; echo ok > $out" ]; };
   in {
-    packages.${system}.app = derivation {
+    packages.${system}."my.app" = derivation {
       inherit system; name = "app-image"; builder = "/bin/sh";
       args = [ "-c" "echo first line; echo using ${dep}; echo done > $out" ];
     };
@@ -42,7 +42,7 @@ func TestBuildRealNix(t *testing.T) {
 	var last State
 	res, err := Build(context.Background(), Options{
 		Dir:        dir,
-		Containers: []string{"app"},
+		Containers: []string{"my.app"}, // a dot: the attribute must be quoted
 		ExtraArgs:  []string{"--option", "substituters", ""},
 		OutLinks:   true,
 		Progress: func(e Event) {
@@ -58,8 +58,8 @@ func TestBuildRealNix(t *testing.T) {
 	if len(res) != 1 || !strings.HasPrefix(res[0].Path, "/nix/store/") || !strings.HasSuffix(res[0].Path, "-app-image") {
 		t.Fatalf("results %+v", res)
 	}
-	if target, err := os.Readlink(filepath.Join(dir, "result-app")); err != nil || target != res[0].Path {
-		t.Errorf("result-app links to %q (%v), want %s", target, err, res[0].Path)
+	if target, err := os.Readlink(filepath.Join(dir, "result-my.app")); err != nil || target != res[0].Path {
+		t.Errorf("result-my.app links to %q (%v), want %s", target, err, res[0].Path)
 	}
 	if last.Built != 2 || last.Builds != 2 {
 		t.Errorf("final state %+v, want 2/2 built", last)
