@@ -81,7 +81,14 @@ func generate(t *testing.T, sch *schema.Schema, src []byte) emit.Files {
 	if file == nil {
 		return nil
 	}
-	if sch.Validate(file).HasErrors() {
+	if sds := sch.Validate(file); sds.HasErrors() {
+		// Schema errors, like every other, point into the file.
+		lines := bytes.Count(src, []byte("\n")) + 1
+		for _, d := range sds {
+			if d.Severity == diag.Error && (d.Range.Filename != "nix2gpu.yaml" || d.Range.Start.Line < 1 || d.Range.Start.Line > lines) {
+				t.Fatalf("schema error without a usable position: %+v", d)
+			}
+		}
 		return nil
 	}
 	p, ds := compiler.Compile(file, compiler.Options{FS: fuzzFS})

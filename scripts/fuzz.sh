@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every native Go fuzz target of nix2gpu for a bounded time, one after
 # another, and fails if any of them finds a crash. The targets are found by
-# name (func FuzzX in a *_fuzz_test.go file), so a new target needs no edit
+# name (func FuzzX in any _test.go file), so a new target needs no edit
 # here.
 #
 #   scripts/fuzz.sh            # FUZZTIME per target (default 6s)
@@ -19,14 +19,14 @@ FUZZTIME=${FUZZTIME:-6s}
 if [ $# -gt 0 ]; then
 	pkgs=("$@")
 else
-	mapfile -t pkgs < <(find . -name '*_fuzz_test.go' -not -path './editor/*' -printf '%h\n' | sort -u)
+	mapfile -t pkgs < <(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^\./editor/' | xargs -r -n1 dirname | sort -u)
 fi
 
 failed=()
 total=0
 for pkg in "${pkgs[@]}"; do
 	pkg=./${pkg#./}
-	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$pkg"/*_fuzz_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$pkg"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
 		echo "== $pkg $target ($FUZZTIME)"
 		log=$(mktemp)
 		if go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime=100x "$pkg" >"$log" 2>&1; then
