@@ -36,7 +36,7 @@ func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	path := req.URL.Path
 	switch {
-	case req.Method == http.MethodHead && resp.StatusCode == http.StatusOK && strings.Contains(path, "/blobs/sha256:"):
+	case req.Method == http.MethodHead && blobThere(resp.StatusCode) && strings.Contains(path, "/blobs/sha256:"):
 		o.report(BlobSkipped, path[strings.LastIndex(path, "/")+1:])
 	case req.Method == http.MethodPost && resp.StatusCode == http.StatusCreated && req.URL.Query().Get("mount") != "":
 		o.report(BlobSkipped, req.URL.Query().Get("mount"))
@@ -55,6 +55,17 @@ func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, nil
+}
+
+// blobThere reads the answer to a blob existence check: 200, or a redirect
+// to the storage that holds it (registries backed by object stores).
+func blobThere(status int) bool {
+	switch status {
+	case http.StatusOK, http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
 }
 
 func (o *observer) report(kind EventKind, digest string) {
