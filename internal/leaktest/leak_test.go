@@ -283,3 +283,56 @@ func TestLiteralSecretEnvIsWarned(t *testing.T) {
 		}
 	}
 }
+
+// echoRegistry takes the credentials and then fails the upload with an
+// error message that quotes the Authorization header back, as some
+// registries and proxies do with a token they reject.
+func echoRegistry(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") == "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="leaktest"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	switch {
+	case r.URL.Path == "/v2/":
+		w.WriteHeader(http.StatusOK)
+	case r.Method == http.MethodHead:
+		w.WriteHeader(http.StatusNotFound)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"errors":[{"code":"DENIED","message":"rejected credentials ` + r.Header.Get("Authorization") + `"}]}`))
+	}
+}
+
+// TestPushRedactsEchoedCredentials: when a registry's error message
+// repeats the credentials push sent, push prints that message as it is,
+// so the Basic token lands in the terminal or CI log. Expected: push
+// replaces every credential it resolved (and its Basic encoding) in error
+// text before returning it, e.g. with "[redacted]".
+func TestPushRedactsEchoedCredentials(t *testing.T) {
+	image, err := filepath.Abs(filepath.Join("..", "..", "testdata", "images", "good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(image); err != nil {
+		t.Skipf("test image not present: %v", err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(echoRegistry))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	dir, env, _ := plantProject(t)
+	auth := base64.StdEncoding.EncodeToString([]byte(registryUser + ":" + registryToken))
+	write(t, filepath.Join(env["DOCKER_CONFIG"], "config.json"), `{"auths": {"`+host+`": {"auth": "`+auth+`"}}}`)
+	t.Setenv("DOCKER_CONFIG", env["DOCKER_CONFIG"])
+	for _, format := range []string{"text", "json"} {
+		code, stdout, stderr := run(t, dir, env, "push", "--format", format, "--attempts", "1", "--image", image, "--to", host+"/acme/leak:v1")
+		if code == 0 {
+			t.Fatalf("push to a refusing registry succeeded:\n%s%s", stdout, stderr)
+		}
+		if !strings.Contains(stdout+stderr, "rejected credentials") {
+			t.Fatalf("the registry's message is not shown at all; the test proves nothing:\n%s%s", stdout, stderr)
+		}
+		assertClean(t, "push --format "+format+" with an echoing registry", stdout+stderr)
+	}
+}
