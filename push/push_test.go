@@ -2,12 +2,15 @@ package push
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -474,5 +477,47 @@ func TestPushInsecure(t *testing.T) {
 	}
 	if res[0].Uploaded != 2 {
 		t.Errorf("result %+v", res[0])
+	}
+}
+
+func TestPushUsesDockerConfigCredentials(t *testing.T) {
+	const user, secret = "robot", "from-docker-config"
+	inner := quietRegistry()
+	var authed atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || u != user || p != secret {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"login"}]}`, http.StatusUnauthorized)
+			return
+		}
+		authed.Add(1)
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	// The same file `docker login` writes; a nil Keychain reads it.
+	dir := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + secret))
+	cfg := `{"auths": {"` + host + `": {"auth": "` + auth + `"}}}`
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", dir)
+
+	rec := &recorder{}
+	opts := Options{Backoff: time.Millisecond, Attempts: 2, Progress: rec.progress}
+	res, err := Push(context.Background(), randomImage(t, 1), []string{host + "/private/img:1"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if authed.Load() == 0 || res[0].Uploaded != 2 {
+		t.Errorf("authenticated requests %d, result %+v", authed.Load(), res[0])
+	}
+	for _, e := range rec.events {
+		if e.Err != nil && strings.Contains(e.Err.Error(), secret) {
+			t.Errorf("event shows the secret: %v", e.Err)
+		}
 	}
 }
