@@ -296,7 +296,9 @@ func TestStringsAgainstNix(t *testing.T) {
 	if err := os.WriteFile(file, []byte(expr+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--eval", "--strict", "--json", file)
+	// The dummy store keeps evaluation independent of the machine's Nix
+	// store and daemon: these are pure string expressions.
+	cmd := exec.Command(bin, "--store", "dummy://", "--eval", "--strict", "--json", file)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
