@@ -104,8 +104,8 @@ func networkFailure(err error) bool {
 }
 
 // retryable says which failures are worth another attempt: the network
-// ones (a registry restarting refuses connections for a moment) and the
-// server errors go-containerregistry marks temporary.
+// ones (a registry restarting refuses connections for a moment), server
+// errors, rate limits and the errors go-containerregistry marks temporary.
 func retryable(err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false
@@ -115,7 +115,10 @@ func retryable(err error) bool {
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {
-		return te.Temporary()
+		// Server errors count whatever code the body gives: a proxy
+		// in front of the registry knows nothing of registry codes.
+		return te.Temporary() || te.StatusCode >= 500 ||
+			te.StatusCode == http.StatusTooManyRequests || te.StatusCode == http.StatusRequestTimeout
 	}
 	return false
 }

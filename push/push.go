@@ -56,6 +56,10 @@ type Options struct {
 	// it) for every registry. Loopback, *.local and private-network
 	// registries get it without asking.
 	Insecure bool
+	// secrets, set by Push, collects the credentials sent so that error
+	// text never shows them.
+	secrets *secrets
+
 	// Progress, when not nil, is called for every event. It may be called
 	// from several goroutines at once, but never twice at once for the same
 	// blob.
@@ -130,6 +134,18 @@ func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Res
 		res Result
 		err error
 	}
+	// Every credential the push resolves or sends is noted, and every
+	// error it returns or reports is shown without them: registries have
+	// been seen to quote the Authorization header they refused.
+	sec := newSecrets()
+	kc := opts.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	opts.Transport = recordingTransport{inner: transportOf(opts), s: sec}
+	opts.Keychain = recordingKeychain{kc: kc, s: sec}
+	opts.secrets = sec
+
 	outcomes := make([]outcome, len(refs))
 	parsed := make([]name.Reference, len(refs))
 	byRegistry := map[string][]int{} // registry -> indexes into refs, in order
@@ -141,7 +157,7 @@ func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Res
 	for i, r := range refs {
 		ref, err := name.ParseReference(r, nameOpts...)
 		if err != nil {
-			outcomes[i].err = fmt.Errorf("pushing %s: bad reference: %w", r, err)
+			outcomes[i].err = sec.wrap(fmt.Errorf("pushing %s: bad reference: %w", r, err))
 			continue
 		}
 		parsed[i] = ref
@@ -165,7 +181,7 @@ func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Res
 				}
 				res, err := pushOne(ctx, src, ref, opts)
 				if err != nil {
-					outcomes[i].err = fmt.Errorf("pushing %s: %w", refs[i], err)
+					outcomes[i].err = sec.wrap(fmt.Errorf("pushing %s: %w", refs[i], err))
 					continue
 				}
 				if first == nil {
@@ -290,6 +306,9 @@ func remoteOptions(ctx context.Context, opts Options, rt http.RoundTripper, emit
 		remote.WithRetryPredicate(func(err error) bool {
 			if ctx.Err() != nil || !retryable(err) {
 				return false
+			}
+			if opts.secrets != nil {
+				err = opts.secrets.wrap(err)
 			}
 			emit(Event{Kind: Retrying, Err: err})
 			return true
