@@ -306,10 +306,10 @@ func echoRegistry(w http.ResponseWriter, r *http.Request) {
 }
 
 // TestPushRedactsEchoedCredentials: when a registry's error message
-// repeats the credentials push sent, push prints that message as it is,
-// so the Basic token lands in the terminal or CI log. Expected: push
-// replaces every credential it resolved (and its Basic encoding) in error
-// text before returning it, e.g. with "[redacted]".
+// repeats the credentials push sent, the message must reach the user
+// without them. (Found here: push printed such messages as they were, so
+// the Basic token landed in the terminal or CI log; push now redacts
+// every credential it resolved, and its Basic encoding.)
 func TestPushRedactsEchoedCredentials(t *testing.T) {
 	image, err := filepath.Abs(filepath.Join("..", "..", "testdata", "images", "good"))
 	if err != nil {
