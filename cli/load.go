@@ -138,18 +138,7 @@ func readConfig(path string) ([]byte, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("%s is a directory", filepath.Base(path))
 	}
-	if limit := int64(config.DefaultLimits.MaxBytes); fi.Size() > limit {
-		// Parse reports the size with its hint; read only enough to trip it.
-		fh, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer fh.Close()
-		buf := make([]byte, limit+1)
-		n, _ := fh.Read(buf)
-		return buf[:n], nil
-	}
-	return os.ReadFile(path)
+	return config.ReadLimited(path, config.DefaultLimits.MaxBytes)
 }
 
 // dropReported reconciles the compiler's diagnostics with the schema's so

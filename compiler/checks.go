@@ -1,8 +1,10 @@
 package compiler
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"path"
@@ -465,6 +467,10 @@ func (c *compiler) secretFile(v *config.Value) (string, bool) {
 		c.errorAt(v, "name the encrypted file, not its directory", "secret file %q is a directory", s)
 		return "", false
 	}
+	if !isAgeEncrypted(c.opts.FS, resolved) {
+		c.errorAt(v, "encrypt it with age or agenix (e.g. `age -r <recipient> -o "+clean+" plain.txt`) and delete the clear copy; a clear file would be copied into the world-readable Nix store", "secret file %q is not age-encrypted", s)
+		return "", false
+	}
 	return clean, true
 }
 
@@ -628,7 +634,49 @@ func rawNixAllowed(path []string) bool {
 	return false
 }
 
+// ageHeaders are the first bytes of age's binary and ASCII-armored
+// formats (age-encryption.org/v1 specification).
+var ageHeaders = [][]byte{
+	[]byte("age-encryption.org/v1"),
+	[]byte("-----BEGIN AGE ENCRYPTED FILE-----"),
+}
+
+// isAgeEncrypted reads only the first bytes of name: enough to tell an
+// encrypted file from a clear one without loading a secret.
+func isAgeEncrypted(fsys fs.FS, name string) bool {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	head = bytes.TrimLeft(head[:n], " \t\r\n")
+	for _, h := range ageHeaders {
+		if bytes.HasPrefix(head, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSSHKeys refuses authorized keys that span lines: each entry is one
+// line of authorized_keys, and a newline would smuggle in a second key
+// that a reviewer reading one quoted string does not see.
+func (c *compiler) checkSSHKeys(v *config.Value) {
+	keys := v.Get("authorizedKeys")
+	if keys == nil || keys.Kind != config.List {
+		return
+	}
+	for _, k := range keys.List {
+		if k.Kind == config.String && strings.ContainsAny(k.Str, "\r\n") {
+			c.errorAt(k, "put each key in its own list entry", "authorized key contains a line break")
+		}
+	}
+}
+
 func (c *compiler) checkSSH(v *config.Value, s SSH) {
+	c.checkSSHKeys(v)
 	if !s.Enable || len(s.AuthorizedKeys) > 0 || v == nil || v.Kind != config.Map {
 		return
 	}

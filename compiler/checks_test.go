@@ -69,8 +69,8 @@ func TestSecretsOnDisk(t *testing.T) {
 		}
 	}
 	must(os.MkdirAll(filepath.Join(proj, "secrets", "dir"), 0o755))
-	must(os.WriteFile(filepath.Join(proj, "secrets", "ok.age"), []byte("x"), 0o600))
-	must(os.WriteFile(filepath.Join(root, "outside.age"), []byte("x"), 0o600))
+	must(os.WriteFile(filepath.Join(proj, "secrets", "ok.age"), []byte("age-encryption.org/v1\n-> X25519 x\n"), 0o600))
+	must(os.WriteFile(filepath.Join(root, "outside.age"), []byte("age-encryption.org/v1\n"), 0o600))
 	must(os.Symlink("ok.age", filepath.Join(proj, "secrets", "inside-link.age")))
 	must(os.Symlink("../../outside.age", filepath.Join(proj, "secrets", "escape.age")))
 	must(os.Symlink(filepath.Join(root, "outside.age"), filepath.Join(proj, "secrets", "absolute.age")))
@@ -118,7 +118,7 @@ func TestSecretsOnDisk(t *testing.T) {
 }
 
 func TestSecretsMapFS(t *testing.T) {
-	fsys := fstest.MapFS{"s/k.age": {Data: []byte("x")}}
+	fsys := fstest.MapFS{"s/k.age": {Data: []byte(ageStub)}}
 	f, _ := config.Parse("nix2gpu.yaml", []byte("containers:\n  app:\n    secrets: {k: {file: ./s/../s/k.age}}\n"), config.Limits{})
 	p, ds := Compile(f, Options{FS: fsys})
 	if len(ds) != 0 || p.Containers[0].Secrets[0].File != "s/k.age" {

@@ -20,8 +20,8 @@ var fuzzLimits = config.Limits{MaxBytes: 8192, MaxDepth: 12, MaxNodes: 2048, Max
 // fuzzFS is a project directory with one secret and a symlink that
 // escapes it, so that secrets checks run for real.
 var fuzzFS = fstest.MapFS{
-	"secrets/ts-auth.age": {Data: []byte("age-encrypted")},
-	"secrets/dir/x.age":   {Data: []byte("age-encrypted")},
+	"secrets/ts-auth.age": {Data: []byte(ageStub)},
+	"secrets/dir/x.age":   {Data: []byte(ageStub)},
 	"secrets/escape.age":  {Data: []byte("../../etc/passwd"), Mode: os.ModeSymlink},
 	"secrets/loop.age":    {Data: []byte("loop.age"), Mode: os.ModeSymlink},
 }

@@ -236,7 +236,7 @@ containers:
     nixConfig: {extra-substituters: ["https://cache.example"], cores: 4}
     registries: [ghcr.io/acme/app, ghcr.io/acme/app, localhost:5000/app]
 `
-	fsys := fstest.MapFS{"secrets/ts.age": {Data: []byte("x")}, "secrets/db.age": {Data: []byte("x")}}
+	fsys := fstest.MapFS{"secrets/ts.age": {Data: []byte(ageStub)}, "secrets/db.age": {Data: []byte(ageStub)}}
 	p, ds := compile(t, src, Options{FS: fsys})
 	if ds.HasErrors() || ds.Count(diag.Warning) > 0 {
 		t.Fatalf("diagnostics: %v", show(ds))
@@ -360,6 +360,10 @@ func TestChecks(t *testing.T) {
 				`5:83 error: secret path "run/k" is not an absolute path [containers.app.secrets.k.path]`}},
 		{"secret path clash", "secrets: {a: {file: k.age, path: /run/x}, b: {file: k.age, path: /run/x}}",
 			[]string{`5:70 error: secrets "a" and "b" both decrypt to /run/x [containers.app.secrets.b.path]`}},
+		{"secret in clear", "secrets: {k: {file: clear.age}}",
+			[]string{`5:25 error: secret file "clear.age" is not age-encrypted [containers.app.secrets.k.file]`}},
+		{"ssh key with a line break", `ssh: {enable: true, authorizedKeys: ["ssh-ed25519 AAAA me\ncommand=\"x\" ssh-ed25519 BBBB them"]}`,
+			[]string{"5:42 error: authorized key contains a line break [containers.app.ssh.authorizedKeys[0]]"}},
 		{"secret paths", "secrets: {a: {file: /etc/k}, b: {file: ../k.age}, c: {file: 'x/../../k'}, d: {file: ''}}",
 			[]string{`5:25 error: secret file "/etc/k" is an absolute path [containers.app.secrets.a.file]`,
 				`5:44 error: secret file "../k.age" is outside the project directory [containers.app.secrets.b.file]`,
@@ -373,7 +377,7 @@ func TestChecks(t *testing.T) {
 				src = "version: 1\ncontainers:\n  App_: {}\n"
 				tt.want = []string{`3:3 error: invalid container name "App_": image names are lower case [containers.App_]`}
 			}
-			_, ds := Compile(parse(t, src), Options{FS: fstest.MapFS{"k.age": {Data: []byte("x")}}})
+			_, ds := Compile(parse(t, src), Options{FS: fstest.MapFS{"k.age": {Data: []byte(ageStub)}, "clear.age": {Data: []byte("tskey-auth-plain")}}})
 			if got := show(ds); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))
 			}
@@ -388,3 +392,7 @@ func TestChecks(t *testing.T) {
 		})
 	}
 }
+
+// ageStub is the start of an age-encrypted file, enough for the
+// encrypted-secret check.
+const ageStub = "age-encryption.org/v1\n-> X25519 stub\n"

@@ -63,16 +63,54 @@ func Load(path string, lim Limits) (*File, diag.Diagnostics) {
 		ds.Errorf(diag.Range{Filename: path}, "pass the YAML file, not its directory", "%s is a directory", path)
 		return nil, ds
 	}
+	if !fi.Mode().IsRegular() {
+		ds.Errorf(diag.Range{Filename: path}, "point nix2gpu at a regular YAML file", "%s is not a regular file (%s)", path, fileKind(fi.Mode()))
+		return nil, ds
+	}
 	if fi.Size() > int64(lim.MaxBytes) {
 		ds.Errorf(diag.Range{Filename: path}, "split the project or remove generated content", "file is %d bytes, over the limit of %d bytes", fi.Size(), lim.MaxBytes)
 		return nil, ds
 	}
-	src, err := os.ReadFile(path)
+	src, err := ReadLimited(path, lim.MaxBytes)
 	if err != nil {
 		ds.Errorf(diag.Range{Filename: path}, "check the file's permissions", "cannot read config: %v", unwrapPathError(err))
 		return nil, ds
 	}
 	return Parse(path, src, lim)
+}
+
+// ReadLimited reads at most max+1 bytes of the regular file at path, so a
+// file that grows (or a device behind a symlink swapped in after a Stat)
+// can never make nix2gpu read without bound. Parse reports a result over
+// max with its size hint.
+func ReadLimited(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", filepath.Base(path), fileKind(fi.Mode()))
+	}
+	return io.ReadAll(io.LimitReader(f, int64(max)+1))
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeDevice != 0 || m&fs.ModeCharDevice != 0:
+		return "a device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a plain file"
 }
 
 func unwrapPathError(err error) error {

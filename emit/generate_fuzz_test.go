@@ -17,7 +17,7 @@ import (
 
 var fuzzLimits = config.Limits{MaxBytes: 8192, MaxDepth: 12, MaxNodes: 2048, MaxStringBytes: 1024}
 
-var fuzzFS = fstest.MapFS{"secrets/ts-auth.age": {Data: []byte("age-encrypted")}}
+var fuzzFS = fstest.MapFS{"secrets/ts-auth.age": {Data: []byte("age-encryption.org/v1\n-> X25519 stub\n")}}
 
 // generateSeeds put hostile text into every free-text field that reaches
 // the generated Nix.
