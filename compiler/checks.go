@@ -173,7 +173,9 @@ func (c *compiler) checkEnv(f *config.Field) {
 	if looksSecret(f.Key) {
 		c.ds = append(c.ds, diag.Diagnostic{Severity: diag.Warning, Range: f.Value.Range, Path: path,
 			Hint:    "values in env are stored in clear in the image and the Nix store; put the value in an age-encrypted file under secrets: and read it at start",
-			Message: fmt.Sprintf("%s looks like a secret but has a literal value", f.Key)})
+			Message: fmt.Sprintf("%s looks like a secret but has a literal value", f.Key),
+			// The value is already in the file; keep it out of CI logs.
+			Conceal: f.Value.Str})
 	}
 }
 

@@ -201,7 +201,13 @@ func (p *parser) fileRange() diag.Range { return diag.Range{Filename: p.name} }
 
 func (p *parser) parse() *Value {
 	if len(p.src) > p.lim.MaxBytes {
-		p.ds.Errorf(p.fileRange(), "split the project or remove generated content", "file is %d bytes, over the limit of %d bytes", len(p.src), p.lim.MaxBytes)
+		// A bounded reader stops one byte past the limit, so that length
+		// says only "too large", not the real size.
+		msg := fmt.Sprintf("file is %d bytes, over the limit of %d bytes", len(p.src), p.lim.MaxBytes)
+		if len(p.src) == p.lim.MaxBytes+1 {
+			msg = fmt.Sprintf("file is over the limit of %d bytes", p.lim.MaxBytes)
+		}
+		p.ds.Errorf(p.fileRange(), "split the project or remove generated content", "%s", msg)
 		return nil
 	}
 	if !p.checkBytes() {

@@ -66,6 +66,10 @@ type Diagnostic struct {
 	// Path is the location in the document as a dotted path
 	// ("containers.app.env.FOO"), when known.
 	Path string `json:"path,omitempty"`
+	// Conceal is text the renderers must not repeat when they quote the
+	// source, e.g. the literal value of a secret-looking variable. It is
+	// masked character for character so the caret still lines up.
+	Conceal string `json:"-"`
 }
 
 func (d Diagnostic) Error() string {

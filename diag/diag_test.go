@@ -31,6 +31,11 @@ func TestTextRenderer(t *testing.T) {
 			want: "nix2gpu.yaml:1:10: warning: w\n  version: 1\n           ^\n",
 		},
 		{
+			name: "concealed text is masked in the snippet",
+			d:    Diagnostic{Severity: Warning, Message: "w", Conceal: "1", Range: rng(1, 10, 11)},
+			want: "nix2gpu.yaml:1:10: warning: w\n  version: *\n           ^\n",
+		},
+		{
 			name: "whole-file diagnostic has no snippet",
 			d:    Diagnostic{Severity: Error, Message: "file is empty", Range: Range{Filename: "nix2gpu.yaml"}},
 			want: "nix2gpu.yaml: error: file is empty\n",

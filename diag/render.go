@@ -79,6 +79,9 @@ func (t *TextRenderer) Render(w io.Writer, ds Diagnostics) error {
 		}
 		b.WriteString(t.paint(sevColor, d.Severity.String()+":") + " " + d.Message + "\n")
 		if line, ok := sourceLine(t.Sources[d.Range.Filename], d.Range.Start.Line); ok && d.Range.HasPos() {
+			if d.Conceal != "" {
+				line = strings.ReplaceAll(line, d.Conceal, strings.Repeat("*", utf8.RuneCountInString(d.Conceal)))
+			}
 			b.WriteString("  " + strings.ReplaceAll(line, "\t", " ") + "\n")
 			b.WriteString("  " + t.paint(ansiGreen, caret(line, d.Range)) + "\n")
 		}

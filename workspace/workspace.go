@@ -169,6 +169,9 @@ func plan(p Plan) ([]Change, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	if err := checkDirsNotLinked(p.Dir, names, p.Prune); err != nil {
+		return nil, err
+	}
 	var changes []Change
 	for _, n := range names {
 		dst := filepath.Join(p.Dir, filepath.FromSlash(n))
@@ -206,6 +209,26 @@ func plan(p Plan) ([]Change, error) {
 
 // staleFiles lists generated files under the prune directories that the
 // plan no longer produces.
+// checkDirsNotLinked refuses a directory between Dir and a generated file
+// that is a symbolic link: writing or pruning through it would change
+// files outside the project (nix2gpu/ -> /etc, say).
+func checkDirsNotLinked(dir string, names, prune []string) error {
+	seen := map[string]bool{}
+	for _, n := range append(append([]string(nil), names...), prune...) {
+		for d := path.Dir(n); d != "." && d != "/" && !seen[d]; d = path.Dir(d) {
+			seen[d] = true
+			fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(d)))
+			if err != nil {
+				continue // missing directories are created, as plain ones
+			}
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				return fmt.Errorf("%s/ is a symbolic link; refusing to write generated files through it (replace it with a directory or use --out)", d)
+			}
+		}
+	}
+	return nil
+}
+
 func staleFiles(p Plan) ([]string, error) {
 	var stale []string
 	for _, d := range p.Prune {
