@@ -44,7 +44,7 @@ Examples:
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; exit 1 and list the stale files if the flake is out of date"},
 		),
 		Action: func(c *cli.Context) error {
-			args, err := afterFileFlags(c, []string{"check", "no-color"}, []string{"out", "format"})
+			args, err := argsAndTrailingFlags(c)
 			if err != nil {
 				return err
 			}

@@ -56,7 +56,7 @@ Examples:
 			verifyHostCommand(env),
 		},
 		Action: func(c *cli.Context) error {
-			names, err := parseTrailingFlags(c)
+			names, err := argsAndTrailingFlags(c)
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ result link). Prefix with docker://, oci:, docker-archive: or
 nix2container: to force the kind.`,
 		Flags: verifyFlags(),
 		Action: func(c *cli.Context) error {
-			args, err := parseTrailingFlags(c)
+			args, err := argsAndTrailingFlags(c)
 			if err != nil {
 				return err
 			}
@@ -487,52 +487,6 @@ func writeFindings(w io.Writer, fs verify.Findings, indent string) {
 			fmt.Fprintf(w, "%s        hint: %s\n", indent, f.Hint)
 		}
 	}
-}
-
-// trailingFlags are the flags accepted after the positional arguments
-// (`verify image REF --host a.json`): urfave/cli stops parsing flags at the
-// first argument, so they are picked up here. true means the flag takes a
-// value.
-var trailingFlags = map[string]bool{
-	"host": true, "config": true, "format": true, "no-color": false,
-	"platform": true, "file": true, "f": true, "system": true, "builders": true, "max-jobs": true, "override-input": true,
-}
-
-// parseTrailingFlags moves flags found among the arguments into the
-// context and returns the remaining positional arguments.
-func parseTrailingFlags(c *cli.Context) ([]string, error) {
-	args := c.Args().Slice()
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			pos = append(pos, a)
-			continue
-		}
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		takes, ok := trailingFlags[name]
-		if !ok {
-			return nil, exitf(ExitUsage, "flag provided but not defined: %s", a)
-		}
-		if takes && !hasVal {
-			if i+1 >= len(args) {
-				return nil, exitf(ExitUsage, "flag needs an argument: %s", a)
-			}
-			i++
-			val = args[i]
-		}
-		if !takes {
-			val = "true"
-		}
-		if err := c.Set(name, val); err != nil {
-			return nil, exitf(ExitUsage, "%s: %v", a, err)
-		}
-	}
-	return pos, nil
 }
 
 // writeVerifyGitHub prints warnings and errors as GitHub Actions workflow

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// argsAndTrailingFlags returns the positional arguments, applying flags
+// written after them (`nix2gpu build app --system aarch64-linux`,
+// `nix2gpu compile x.yaml --out dir`): urfave/cli stops parsing flags at
+// the first argument. Any of the command's own flags is accepted, and
+// which of them take a value is read from their definitions, so a new
+// flag works after the arguments without being listed anywhere else.
+// "--" ends the flags.
+func argsAndTrailingFlags(c *cli.Context) ([]string, error) {
+	takesValue := map[string]bool{}
+	for _, f := range c.Command.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	args := c.Args().Slice()
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		takes, ok := takesValue[name]
+		if !ok {
+			return nil, exitf(ExitUsage, "flag provided but not defined: %s", a)
+		}
+		switch {
+		case takes && !hasVal:
+			if i+1 >= len(args) {
+				return nil, exitf(ExitUsage, "flag needs an argument: %s", a)
+			}
+			i++
+			val = args[i]
+		case !takes && !hasVal:
+			val = "true"
+		}
+		if err := c.Set(name, val); err != nil {
+			return nil, exitf(ExitUsage, "invalid value %q for flag %s: %v", val, a, err)
+		}
+	}
+	return pos, nil
+}
