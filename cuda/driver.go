@@ -150,22 +150,30 @@ func CompareVersions(a, b string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for i := 0; i < len(pa) || i < len(pb); i++ {
-		x, y := 0, 0
-		if i < len(pa) {
-			x = pa[i]
+	return CompareParts(pa, pb), nil
+}
+
+// CompareParts compares parsed version components numerically, a missing
+// component counting as 0 ("12.4" == "12.4.0"). It is the ordering of
+// CompareVersions, for callers that read versions by other rules (the
+// container runtime's requirement DSL).
+func CompareParts[T int | uint64](a, b []T) int {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y T
+		if i < len(a) {
+			x = a[i]
 		}
-		if i < len(pb) {
-			y = pb[i]
+		if i < len(b) {
+			y = b[i]
 		}
 		if x != y {
 			if x < y {
-				return -1, nil
+				return -1
 			}
-			return 1, nil
+			return 1
 		}
 	}
-	return 0, nil
+	return 0
 }
 
 // ValidVersion reports whether s is a dotted numeric version.

@@ -318,7 +318,7 @@ func (t Term) eval(h HostValues) (ok, valid bool) {
 	if !okA || !okB {
 		return false, false
 	}
-	c := compareParts(a, b)
+	c := cuda.CompareParts(a, b)
 	switch t.Op {
 	case OpEq:
 		return c == 0, true
@@ -355,25 +355,4 @@ func dslVersion(s string) ([]uint64, bool) {
 		out = append(out, n)
 	}
 	return out, true
-}
-
-// compareParts compares numerically, missing components counting as 0
-// ("12.4" == "12.4.0").
-func compareParts(a, b []uint64) int {
-	for i := 0; i < len(a) || i < len(b); i++ {
-		var x, y uint64
-		if i < len(a) {
-			x = a[i]
-		}
-		if i < len(b) {
-			y = b[i]
-		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
 }
