@@ -163,7 +163,11 @@ next:
 				continue
 			}
 			if d.Path == s.Path {
-				if d.Severity == diag.Error && s.Hint == "" && d.Hint != "" {
+				// The compiler's checks name the rule in words ("image
+				// names are lower case") where the schema can only quote
+				// a pattern, so its error wins unless it lacks the hint
+				// the schema has.
+				if d.Severity == diag.Error && (d.Hint != "" || s.Hint == "") {
 					replaced[i] = true
 					continue
 				}

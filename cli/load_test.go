@@ -21,22 +21,24 @@ func TestDropReported(t *testing.T) {
 		d(diag.Error, "containers.app.ports", "use a list", at(5, 5)), // about a value
 		d(diag.Error, "containers.app.tag", "", at(6, 10)),            // no hint
 		d(diag.Warning, "containers.app.user", "", at(7, 10)),
+		d(diag.Error, "containers.app.cmd", "use a list", at(10, 1)),
 	}
 	compiled := diag.Diagnostics{
-		d(diag.Error, "containers.Bad", "lower case", at(3, 3)),         // same path as a key error: dropped
+		d(diag.Error, "containers.Bad", "lower case", at(3, 3)),         // same path, with a hint in words: replaces the schema's
 		d(diag.Error, "containers.Bad.env.x", "h", at(4, 7)),            // below a key error: kept
 		d(diag.Error, "containers.app.ports[0]", "h", at(5, 12)),        // below a value error: dropped
 		d(diag.Error, "containers.app.tag", "a better hint", at(6, 10)), // replaces the hintless schema error
 		d(diag.Warning, "containers.app.user", "h", at(7, 10)),          // schema warnings hide nothing
 		d(diag.Note, "", "h", at(8, 1)),                                 // no path: kept
 		d(diag.Error, "containers.app.portsX", "h", at(9, 1)),           // a sibling with a common prefix: kept
+		d(diag.Error, "containers.app.cmd", "", at(10, 1)),              // no hint where the schema has one: dropped
 	}
 	kept, schemaKept := dropReported(compiled, schemaDs, keys)
 	var got []string
 	for _, d := range kept {
 		got = append(got, d.Path)
 	}
-	want := []string{"containers.Bad.env.x", "containers.app.tag", "containers.app.user", "", "containers.app.portsX"}
+	want := []string{"containers.Bad", "containers.Bad.env.x", "containers.app.tag", "containers.app.user", "", "containers.app.portsX"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %q, want %q", got, want)
 	}
@@ -44,7 +46,7 @@ func TestDropReported(t *testing.T) {
 	for _, d := range schemaKept {
 		got = append(got, d.Path)
 	}
-	want = []string{"containers.Bad", "containers.app.ports", "containers.app.user"}
+	want = []string{"containers.app.ports", "containers.app.user", "containers.app.cmd"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("schema kept %q, want %q", got, want)
 	}

@@ -104,6 +104,12 @@ func (w *walker) checkMap(n *node, d *config.Value, path []string) {
 		p := append(path, f.Key)
 		if !ok {
 			w.unknownKey(n, f.Key, p)
+			// A badly named entry of a pattern map (a container called
+			// "MyApp") still has a body worth checking: report its
+			// mistakes now rather than one fix later.
+			if len(n.fields) == 0 && len(n.patterns) == 1 {
+				w.check(n.patterns[0].node.get(), f.Value, p)
+			}
 			continue
 		}
 		w.check(child, f.Value, p)

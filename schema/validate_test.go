@@ -136,7 +136,11 @@ containers:
   App_1:
     env: {lower: x}
 `,
-		want: []want{{"3:3", `invalid name "App_1" in containers`, "names must match ^[a-z0-9][a-z0-9._-]{0,126}[a-z0-9]$", "containers.App_1"}},
+		// The body of a badly named container is still checked.
+		want: []want{
+			{"3:3", `invalid name "App_1" in containers`, "names must match ^[a-z0-9][a-z0-9._-]{0,126}[a-z0-9]$", "containers.App_1"},
+			{"4:11", `invalid name "lower" in containers.App_1.env`, "names must match ^[A-Z_][A-Z0-9_]*$", "containers.App_1.env.lower"},
+		},
 	}, {
 		name: "env name",
 		src: `version: 1
