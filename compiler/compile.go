@@ -687,45 +687,44 @@ func (c *compiler) value(v *config.Value) Value {
 	return Null{}
 }
 
-// env merges the user's variables over the generated ones.
+// env merges the user's variables over the generated ones, checking
+// their names.
 func (c *compiler) env(v *config.Value, base []EnvVar) []EnvVar {
-	vars := map[string]string{}
-	for _, e := range base {
-		vars[e.Name] = e.Value
-	}
-	if v != nil && v.Kind == config.Map {
-		for _, f := range v.Map {
-			c.checkEnv(f)
-			if s, ok := c.str(f.Value); ok {
-				vars[f.Key] = s
-			}
-		}
-	}
-	out := make([]EnvVar, 0, len(vars))
-	for k, val := range vars {
-		out = append(out, EnvVar{Name: k, Value: val})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return overlay(c, v, base, c.checkEnv)
 }
 
+// labels merges the user's labels over the generated ones.
 func (c *compiler) labels(v *config.Value, base []Label) []Label {
-	labels := map[string]string{}
-	for _, l := range base {
-		labels[l.Name] = l.Value
+	return overlay(c, v, base, nil)
+}
+
+// nameValue is the shape of EnvVar and Label.
+type nameValue = struct{ Name, Value string }
+
+// overlay lays the string entries of the user's map v over the generated
+// base entries, a user entry replacing a generated one of the same name,
+// and sorts the result by name so the generated files are the same from
+// run to run. check, when set, sees every user entry first.
+func overlay[T ~nameValue](c *compiler, v *config.Value, base []T, check func(*config.Field)) []T {
+	vals := map[string]string{}
+	for _, b := range base {
+		vals[nameValue(b).Name] = nameValue(b).Value
 	}
 	if v != nil && v.Kind == config.Map {
 		for _, f := range v.Map {
+			if check != nil {
+				check(f)
+			}
 			if s, ok := c.str(f.Value); ok {
-				labels[f.Key] = s
+				vals[f.Key] = s
 			}
 		}
 	}
-	out := make([]Label, 0, len(labels))
-	for k, val := range labels {
-		out = append(out, Label{Name: k, Value: val})
+	out := make([]T, 0, len(vals))
+	for k, val := range vals {
+		out = append(out, T{Name: k, Value: val})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool { return nameValue(out[i]).Name < nameValue(out[j]).Name })
 	return out
 }
 
