@@ -76,15 +76,8 @@ func buildFlags() []cli.Flag {
 // compileAndBuild compiles the project, checks the requested container
 // names and builds them, rendering progress on stderr.
 func compileAndBuild(c *cli.Context, env *Env, out *Output, args []string) ([]build.Result, *compiler.Project, error) {
-	proj, dir, err := compileForBuild(c, env, out, c.String("file"))
+	proj, dir, names, err := compileAndSelect(c, env, out, args)
 	if err != nil {
-		return nil, nil, err
-	}
-	names, err := selectContainers(proj, args)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkSystem(proj, c.String("system")); err != nil {
 		return nil, nil, err
 	}
 	results, err := buildSelected(c, env, dir, names)
@@ -92,6 +85,25 @@ func compileAndBuild(c *cli.Context, env *Env, out *Output, args []string) ([]bu
 		return nil, nil, err
 	}
 	return results, proj, nil
+}
+
+// compileAndSelect compiles the project and resolves the containers to
+// build: those named in args, or all of them. A --system the flake has no
+// packages for is refused here, before nix runs. It returns the project,
+// the directory holding flake.nix and the container names.
+func compileAndSelect(c *cli.Context, env *Env, out *Output, args []string) (*compiler.Project, string, []string, error) {
+	proj, dir, err := compileForBuild(c, env, out, c.String("file"))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	names, err := selectContainers(proj, args)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if err := checkSystem(proj, c.String("system")); err != nil {
+		return nil, "", nil, err
+	}
+	return proj, dir, names, nil
 }
 
 // buildSelected runs nix build for names with the command's flags,

@@ -110,15 +110,8 @@ func directPushJob(c *cli.Context, args []string) ([]pushJob, error) {
 // projectPushJobs builds the selected containers that have registries and
 // pairs each image with its destinations.
 func projectPushJobs(c *cli.Context, env *Env, out *Output, args []string) ([]pushJob, error) {
-	proj, dir, err := compileForBuild(c, env, out, c.String("file"))
+	proj, dir, names, err := compileAndSelect(c, env, out, args)
 	if err != nil {
-		return nil, err
-	}
-	names, err := selectContainers(proj, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSystem(proj, c.String("system")); err != nil {
 		return nil, err
 	}
 	named := len(args) > 0
