@@ -118,14 +118,7 @@ func TestNix2ContainerRewriteAndPerms(t *testing.T) {
 	opts := &PathOptions{}
 	opts.Rewrite.Regex = "^" + strings.ReplaceAll(paths[0], ".", `\.`)
 	opts.Rewrite.Repl = ""
-	opts.Perms = append(opts.Perms, struct {
-		Regex string `json:"regex"`
-		Mode  string `json:"mode"`
-		UID   int    `json:"uid"`
-		GID   int    `json:"gid"`
-		Uname string `json:"uname"`
-		Gname string `json:"gname"`
-	}{Regex: "hello$", Mode: "0700", UID: 1000, Uname: "user"})
+	opts.Perms = append(opts.Perms, PathPerm{Regex: "hello$", Mode: "0700", UID: 1000, Uname: "user"})
 	rc := TarStorePaths([]StorePath{{Path: paths[0], Options: opts}})
 	data, err := io.ReadAll(rc)
 	must(t, err)

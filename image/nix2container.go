@@ -59,14 +59,18 @@ type PathOptions struct {
 		Regex string `json:"regex"`
 		Repl  string `json:"repl"`
 	} `json:"rewrite"`
-	Perms []struct {
-		Regex string `json:"regex"`
-		Mode  string `json:"mode"`
-		UID   int    `json:"uid"`
-		GID   int    `json:"gid"`
-		Uname string `json:"uname"`
-		Gname string `json:"gname"`
-	} `json:"perms"`
+	Perms []PathPerm `json:"perms"`
+}
+
+// PathPerm sets the mode and owner of the files whose source path
+// matches Regex.
+type PathPerm struct {
+	Regex string `json:"regex"`
+	Mode  string `json:"mode"`
+	UID   int    `json:"uid"`
+	GID   int    `json:"gid"`
+	Uname string `json:"uname"`
+	Gname string `json:"gname"`
 }
 
 // ReadNix2Container parses a nix2container image file.
