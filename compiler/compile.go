@@ -728,16 +728,10 @@ func overlay[T ~nameValue](c *compiler, v *config.Value, base []T, check func(*c
 	return out
 }
 
+// sortedUnique sorts s in place and drops repeats.
 func sortedUnique(s []string) []string {
-	sort.Strings(s)
-	out := s[:0]
-	for i, x := range s {
-		if i > 0 && x == s[i-1] {
-			continue
-		}
-		out = append(out, x)
-	}
-	return out
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // cleanRel cleans a slash-separated relative path.

@@ -4,6 +4,7 @@ package diag
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -141,14 +142,7 @@ func (ds Diagnostics) Sort() Diagnostics {
 		}
 		return a.Message < b.Message
 	})
-	out := ds[:0]
-	for i, d := range ds {
-		if i > 0 && d == ds[i-1] {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
+	return slices.Compact(ds)
 }
 
 // Err returns the diagnostics as an error when any of them is an error,
