@@ -504,7 +504,7 @@ func writeVerifyGitHub(w io.Writer, r verifyResult) {
 		if f.Hint != "" {
 			msg += " (hint: " + f.Hint + ")"
 		}
-		fmt.Fprintf(w, "::%s title=%s::%s\n", level, ghProperty("nix2gpu verify "+f.Check), ghData(msg))
+		fmt.Fprintf(w, "::%s title=%s::%s\n", level, diag.GitHubProperty("nix2gpu verify "+f.Check), diag.GitHubData(msg))
 	}
 	for _, f := range r.Report.Findings {
 		emit(f, r.Report.Ref)
@@ -514,17 +514,6 @@ func writeVerifyGitHub(w io.Writer, r verifyResult) {
 			emit(f, r.Report.Ref+" on "+v.Host)
 		}
 	}
-}
-
-// ghData escapes a workflow command's message.
-func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-// ghProperty escapes a workflow command property, where : and , are
-// separators too.
-func ghProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
 // writeVerdictTable ends the text report with one line per image, host and

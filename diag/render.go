@@ -177,7 +177,7 @@ func (GitHubRenderer) Render(w io.Writer, ds Diagnostics) error {
 		}
 		var props []string
 		if d.Range.Filename != "" {
-			props = append(props, "file="+ghProperty(d.Range.Filename))
+			props = append(props, "file="+GitHubProperty(d.Range.Filename))
 		}
 		if d.Range.HasPos() {
 			props = append(props, fmt.Sprintf("line=%d", d.Range.Start.Line), fmt.Sprintf("col=%d", d.Range.Start.Column))
@@ -192,16 +192,23 @@ func (GitHubRenderer) Render(w io.Writer, ds Diagnostics) error {
 		if d.Hint != "" {
 			msg += "\n" + "hint: " + d.Hint
 		}
-		fmt.Fprintf(&b, "::%s %s::%s\n", kind, strings.Join(props, ","), ghData(msg))
+		fmt.Fprintf(&b, "::%s %s::%s\n", kind, strings.Join(props, ","), GitHubData(msg))
 	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
 
-func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
+// GitHub Actions workflow commands (`::error file=F::message`) end at a
+// line break, so the message escapes %, CR and LF; property values also
+// escape the : and , that separate properties.
+var (
+	ghDataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	ghPropertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
 
-func ghProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
+// GitHubData escapes the message of a GitHub Actions workflow command.
+func GitHubData(s string) string { return ghDataEscaper.Replace(s) }
+
+// GitHubProperty escapes a property value of a GitHub Actions workflow
+// command.
+func GitHubProperty(s string) string { return ghPropertyEscaper.Replace(s) }
