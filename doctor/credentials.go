@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -175,10 +177,5 @@ func registryNames(cfg authConfig) []string {
 	for name, helper := range cfg.CredHelpers {
 		set[fmt.Sprintf("%s (helper %s)", name, helper)] = true
 	}
-	var names []string
-	for n := range set {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(set))
 }

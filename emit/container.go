@@ -2,7 +2,9 @@ package emit
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -230,13 +232,8 @@ func (g *generator) services(c *compiler.Container) (services nix.Expr, modules 
 	for _, t := range types {
 		bs = append(bs, nix.B(t, nix.Attrs{Binds: byType[t]}))
 	}
-	var names []string
-	for t := range needed {
-		names = append(names, t)
-	}
-	sort.Strings(names)
 	modules = nix.List{}
-	for _, t := range names {
+	for _, t := range slices.Sorted(maps.Keys(needed)) {
 		modules = append(modules, nix.Path(builtinServices[t]))
 	}
 	return nix.Attrs{Binds: bs}, modules, nil

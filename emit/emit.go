@@ -9,7 +9,9 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,12 +44,7 @@ type Files map[string][]byte
 
 // Names returns the paths in sorted order.
 func (f Files) Names() []string {
-	names := make([]string, 0, len(f))
-	for n := range f {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(f))
 }
 
 // IsGenerated reports whether content carries the generated-file marker on

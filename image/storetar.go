@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -116,12 +117,7 @@ func splitTarPath(p string) []string {
 }
 
 func writeTarNode(tw *tar.Writer, base string, n *tarNode) error {
-	keys := make([]string, 0, len(n.children))
-	for k := range n.children {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(n.children)) {
 		c := n.children[k]
 		dst := filepath.Join(base, k)
 		if k == "" {

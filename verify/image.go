@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -566,12 +568,7 @@ func (c *checker) checkLabels() {
 }
 
 func (c *checker) checkPorts() {
-	keys := make([]string, 0, len(c.cfg.Config.ExposedPorts))
-	for k := range c.cfg.Config.ExposedPorts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(c.cfg.Config.ExposedPorts)) {
 		port, proto, ok := strings.Cut(k, "/")
 		if !ok {
 			proto = "tcp"
@@ -643,11 +640,7 @@ func isDriverLib(base string) bool {
 // checkLibraries looks for the CUDA runtime of the declared version and for
 // host driver libraries that must not be baked in.
 func (c *checker) checkLibraries() {
-	paths := make([]string, 0, len(c.fs.entries))
-	for p := range c.fs.entries {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
+	paths := slices.Sorted(maps.Keys(c.fs.entries))
 	f := &c.r.Facts
 	ldDirs := splitList(f.Env["LD_LIBRARY_PATH"])
 	var baked []string
@@ -767,7 +760,7 @@ func (c *checker) checkCompiled(want *CompiledConfig) {
 	hint := "rebuild the image (`nix2gpu build`) so it matches nix2gpu.yaml"
 	gotEnv := envMap(got.Env)
 	wantEnv := envMap(want.Env)
-	for _, k := range sortedKeys(wantEnv) {
+	for _, k := range slices.Sorted(maps.Keys(wantEnv)) {
 		v := wantEnv[k]
 		if g, ok := gotEnv[k]; !ok {
 			c.add(errorf(CheckCompiled, hint, "env %s is in the compiled config but not in the image", k))
@@ -775,7 +768,7 @@ func (c *checker) checkCompiled(want *CompiledConfig) {
 			c.add(errorf(CheckCompiled, hint, "env %s is %q in the image, %q in the compiled config", k, g, v))
 		}
 	}
-	for _, k := range sortedKeys(want.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(want.Labels)) {
 		v := want.Labels[k]
 		if g, ok := got.Labels[k]; !ok || g != v {
 			c.add(errorf(CheckCompiled, hint, "label %s is %q in the image, %q in the compiled config", k, g, v))
@@ -798,13 +791,4 @@ func (c *checker) checkCompiled(want *CompiledConfig) {
 	if want.WorkingDir != "" && want.WorkingDir != got.WorkingDir {
 		c.add(errorf(CheckCompiled, hint, "working directory is %q in the image, %q in the compiled config", got.WorkingDir, want.WorkingDir))
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -8,8 +8,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"cuelang.org/go/cue/format"
@@ -69,7 +70,7 @@ func Generate(data []byte) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(Header)
 	b.WriteString("\npackage nix2gpu\n\n")
-	names := sortedKeys(in.Services)
+	names := slices.Sorted(maps.Keys(in.Services))
 	fmt.Fprintf(&b, "// #Services holds the service types of services-flake")
 	if c := in.Source["services-flake"]; c != "" {
 		fmt.Fprintf(&b, " (commit %s)", c)
@@ -109,7 +110,7 @@ func Generate(data []byte) ([]byte, error) {
 }
 
 func writeFields(b *bytes.Buffer, svc string, t *trie, depth int) error {
-	for _, name := range sortedKeys(t.children) {
+	for _, name := range slices.Sorted(maps.Keys(t.children)) {
 		c := t.children[name]
 		typ, err := cueType(svc, c)
 		if err != nil {
@@ -358,13 +359,4 @@ func label(name string) string {
 // defName is the CUE definition for one service type.
 func defName(svc string) string {
 	return "#Svc_" + strings.NewReplacer("-", "_", ".", "_").Replace(svc)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
