@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -204,10 +205,8 @@ func checkSystem(p *compiler.Project, system string) error {
 	if !given {
 		system = build.HostSystem()
 	}
-	for _, s := range p.Systems {
-		if s == system {
-			return nil
-		}
+	if slices.Contains(p.Systems, system) {
+		return nil
 	}
 	list := strings.Join(p.Systems, ", ")
 	if !given {

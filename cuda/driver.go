@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -115,15 +116,7 @@ func DriverBranch(driver string) (int, bool) {
 // on the driver's branch.
 func IsForwardCompatBranch(driver string) bool {
 	b, ok := DriverBranch(driver)
-	if !ok {
-		return false
-	}
-	for _, f := range ForwardCompatBranches {
-		if f == b {
-			return true
-		}
-	}
-	return false
+	return ok && slices.Contains(ForwardCompatBranches, b)
 }
 
 // IsDataCenterBrand reports whether an NVML brand name is a data-center

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,14 +79,7 @@ type row struct {
 }
 
 func stopAt(names ...string) func(string) bool {
-	return func(p string) bool {
-		for _, n := range names {
-			if p == n {
-				return true
-			}
-		}
-		return false
-	}
+	return func(p string) bool { return slices.Contains(names, p) }
 }
 
 // flatten lists the fields of a map node with dotted names, descending

@@ -476,15 +476,6 @@ func (c *checker) ldConfDirs() ([]string, bool) {
 	return dirs, true
 }
 
-func covered(dirs []string, d string) bool {
-	for _, x := range dirs {
-		if x == d {
-			return true
-		}
-	}
-	return false
-}
-
 // checkLoader checks the dynamic loader can find injected libraries.
 //
 // Nix images need LD_LIBRARY_PATH: nixpkgs patches glibc so its ld.so
@@ -507,12 +498,12 @@ func (c *checker) checkLoader() {
 	anyCovered, confOnly := false, false
 	for _, d := range inj {
 		switch {
-		case covered(ld, d):
+		case slices.Contains(ld, d):
 			anyCovered = true
-		case covered(conf, d) && !nix:
+		case slices.Contains(conf, d) && !nix:
 			anyCovered = true
 		default:
-			if covered(conf, d) {
+			if slices.Contains(conf, d) {
 				confOnly = true
 			}
 			missing = append(missing, d)
@@ -546,7 +537,7 @@ func (c *checker) checkLoader() {
 	if !hasConf {
 		c.add(warnf(CheckLdconfig, "write /etc/ld.so.conf listing "+strings.Join(inj, " and "),
 			"the image has no /etc/ld.so.conf: after the runtime runs ldconfig, the cache still does not list the injected driver libraries"))
-	} else if !covered(conf, inj[0]) && !covered(conf, inj[len(inj)-1]) {
+	} else if !slices.Contains(conf, inj[0]) && !slices.Contains(conf, inj[len(inj)-1]) {
 		c.add(warnf(CheckLdconfig, "list "+strings.Join(inj, " and ")+" in /etc/ld.so.conf",
 			"/etc/ld.so.conf does not list the driver injection directories"))
 	}
@@ -658,7 +649,7 @@ func (c *checker) checkLibraries() {
 			switch {
 			case strings.Contains(dir, "/compat"):
 				f.CompatLibs = append(f.CompatLibs, "/"+p)
-			case strings.HasSuffix(dir, "/stubs") && !covered(ldDirs, dir):
+			case strings.HasSuffix(dir, "/stubs") && !slices.Contains(ldDirs, dir):
 				// Link-time stubs from the toolkit: harmless unless the
 				// loader can find them at run time.
 			default:
