@@ -268,28 +268,38 @@ func (l *n2cLayer) Uncompressed() (io.ReadCloser, error) {
 	return decompressed(rc)
 }
 
-// decompressed sniffs gzip or zstd magic bytes and returns the decoded
-// stream; anything else passes through.
+// decompressed is Decompress for a stream of its own: closing the result
+// closes rc too.
 func decompressed(rc io.ReadCloser) (io.ReadCloser, error) {
-	br := bufio.NewReaderSize(rc, 1<<20)
+	d, err := Decompress(bufio.NewReaderSize(rc, 1<<20))
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return &stackedCloser{Reader: d, closers: []io.Closer{d, rc}}, nil
+}
+
+// Decompress sniffs gzip or zstd magic bytes at the start of br and
+// returns the decoded stream; anything else passes through as it is. The
+// bytes are trusted over a media type: docker archives often label plain
+// tar layers as gzip. Closing the result releases the decoder, not br.
+func Decompress(br *bufio.Reader) (io.ReadCloser, error) {
 	head, _ := br.Peek(4)
 	switch {
 	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			rc.Close()
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		return &stackedCloser{Reader: zr, closers: []io.Closer{zr, rc}}, nil
+		return zr, nil
 	case len(head) == 4 && bytes.Equal(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		zr, err := zstd.NewReader(br)
 		if err != nil {
-			rc.Close()
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
-		return &stackedCloser{Reader: zr, closers: []io.Closer{closerFunc(func() error { zr.Close(); return nil }), rc}}, nil
+		return &stackedCloser{Reader: zr, closers: []io.Closer{closerFunc(func() error { zr.Close(); return nil })}}, nil
 	}
-	return &stackedCloser{Reader: br, closers: []io.Closer{rc}}, nil
+	return &stackedCloser{Reader: br}, nil
 }
 
 type stackedCloser struct {

@@ -3,7 +3,6 @@ package verify
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,8 +15,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/nix2gpu/nix2gpu/image"
 )
@@ -144,15 +141,15 @@ func scanLayer(l v1.Layer, idx int, fsys *imageFS, info *LayerInfo, byDiffID boo
 	}
 	hr := &hashingReader{r: rc, h: sha256.New(), skip: selfVerified}
 	br := bufio.NewReaderSize(hr, scanBufSize)
-	tr, closeDecomp, err := decompress(br)
+	tr, err := image.Decompress(br)
 	if err != nil {
 		return err
 	}
 	if err := indexTar(tr, idx, fsys, info); err != nil {
-		closeDecomp()
+		tr.Close()
 		return err
 	}
-	closeDecomp()
+	tr.Close()
 	// The tar end marker may leave padding or compression trailer unread;
 	// the digest covers the whole blob.
 	if _, err := io.Copy(io.Discard, br); err != nil {
@@ -179,28 +176,6 @@ type DigestError struct{ Want, Got string }
 
 func (e *DigestError) Error() string {
 	return fmt.Sprintf("content hashes to %s, the manifest says %s", e.Got, e.Want)
-}
-
-// decompress sniffs the stream's magic bytes rather than trusting the media
-// type: docker archives often label plain tar layers as gzip.
-func decompress(br *bufio.Reader) (io.Reader, func(), error) {
-	head, _ := br.Peek(4)
-	switch {
-	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, fmt.Errorf("gzip: %w", err)
-		}
-		zr.Multistream(true)
-		return zr, func() { zr.Close() }, nil
-	case len(head) == 4 && bytes.Equal(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br)
-		if err != nil {
-			return nil, nil, fmt.Errorf("zstd: %w", err)
-		}
-		return zr, zr.Close, nil
-	}
-	return br, func() {}, nil
 }
 
 func indexTar(r io.Reader, idx int, fsys *imageFS, info *LayerInfo) error {
