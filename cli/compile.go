@@ -102,7 +102,7 @@ Examples:
 			case err != nil:
 				return exitf(ExitEnv, "%v", err)
 			}
-			return reportCompile(env, out, ds, f, changes, check, outDirName(env, dir), hasSecrets(p.Containers) && !samePath(dir, projectDir))
+			return reportCompile(env, out, ds, f, changes, check, displayPath(env.Dir, dir), hasSecrets(p.Containers) && !samePath(dir, projectDir))
 		},
 	}
 }
@@ -178,15 +178,15 @@ func reportCompile(env *Env, out *Output, ds diag.Diagnostics, f *config.File, c
 	return nil
 }
 
-// outDirName names dir relative to the working directory when it is
-// inside it, as the user would type it.
-func outDirName(env *Env, dir string) string {
-	if rel, err := filepath.Rel(env.Dir, dir); err == nil && filepath.IsLocal(rel) {
+// displayPath names path relative to the working directory cwd when it
+// lies inside it, as the user would type it, and as it is otherwise.
+func displayPath(cwd, path string) string {
+	if rel, err := filepath.Rel(cwd, path); err == nil && filepath.IsLocal(rel) {
 		return filepath.ToSlash(rel)
 	} else if err == nil && rel == "." {
 		return "."
 	}
-	return dir
+	return path
 }
 
 func samePath(a, b string) bool {

@@ -177,15 +177,6 @@ func writeNew(path string, content []byte) error {
 	return nil
 }
 
-// displayPath shows path relative to the working directory when it lies
-// below it.
-func displayPath(cwd, path string) string {
-	if rel, err := filepath.Rel(cwd, path); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return path
-}
-
 // validateHint is the command that checks the written file; the FILE
 // argument is left out for the default file in the working directory.
 func validateHint(shown string) string {
