@@ -207,13 +207,13 @@ func (p *Parser) start(m *logMessage) (Event, bool) {
 	p.acts[m.ID] = a
 	switch m.Type {
 	case actBuild:
-		a.drv = fieldString(m.Fields, 0)
+		a.drv = field[string](m.Fields, 0)
 		p.running = append(p.running, m.ID)
 		p.lastBuildDrv = a.drv
 		p.refreshCurrent()
 		return p.event(Event{Kind: EventBuildStarted, Drv: a.drv}), true
 	case actSubstitute:
-		return p.event(Event{Kind: EventDownloadStarted, Text: fieldString(m.Fields, 0)}), true
+		return p.event(Event{Kind: EventDownloadStarted, Text: field[string](m.Fields, 0)}), true
 	}
 	return Event{}, false
 }
@@ -250,7 +250,7 @@ func (p *Parser) result(m *logMessage) (Event, bool) {
 	}
 	switch m.Type {
 	case resBuildLogLine, resPostBuildLogLine:
-		line := StripEscapes(fieldString(m.Fields, 0))
+		line := StripEscapes(field[string](m.Fields, 0))
 		if a.drv == "" {
 			return Event{}, false
 		}
@@ -263,12 +263,12 @@ func (p *Parser) result(m *logMessage) (Event, bool) {
 		p.refreshCurrent()
 		return p.event(Event{Kind: EventLogLine, Drv: a.drv, Text: line}), true
 	case resSetPhase:
-		a.phase = fieldString(m.Fields, 0)
+		a.phase = field[string](m.Fields, 0)
 		p.refreshCurrent()
 		return p.event(Event{Kind: EventProgress}), true
 	case resProgress:
-		done, expected := fieldInt(m.Fields, 0), fieldInt(m.Fields, 1)
-		running, failed := fieldInt(m.Fields, 2), fieldInt(m.Fields, 3)
+		done, expected := field[int64](m.Fields, 0), field[int64](m.Fields, 1)
+		running, failed := field[int64](m.Fields, 2), field[int64](m.Fields, 3)
 		switch a.typ {
 		case actBuilds:
 			p.state.Built, p.state.Builds = int(done), int(expected)
@@ -283,8 +283,8 @@ func (p *Parser) result(m *logMessage) (Event, bool) {
 		}
 		return p.event(Event{Kind: EventProgress}), true
 	case resSetExpected:
-		if a.typ == actRealise && fieldInt(m.Fields, 0) == actFileTransfer {
-			p.expectedDL = fieldInt(m.Fields, 1)
+		if a.typ == actRealise && field[int64](m.Fields, 0) == actFileTransfer {
+			p.expectedDL = field[int64](m.Fields, 1)
 			p.refreshDownloads()
 			return p.event(Event{Kind: EventProgress}), true
 		}
@@ -320,26 +320,15 @@ func (p *Parser) event(e Event) Event {
 	return e
 }
 
-func fieldString(fs []json.RawMessage, i int) string {
-	if i >= len(fs) {
-		return ""
+// field decodes the i-th field of a Nix log message, or gives T's zero
+// value when the field is missing or of another type.
+func field[T any](fs []json.RawMessage, i int) T {
+	var v T
+	if i >= len(fs) || json.Unmarshal(fs[i], &v) != nil {
+		var zero T
+		return zero
 	}
-	var s string
-	if json.Unmarshal(fs[i], &s) != nil {
-		return ""
-	}
-	return s
-}
-
-func fieldInt(fs []json.RawMessage, i int) int64 {
-	if i >= len(fs) {
-		return 0
-	}
-	var n int64
-	if json.Unmarshal(fs[i], &n) != nil {
-		return 0
-	}
-	return n
+	return v
 }
 
 // escapes matches ANSI CSI and OSC sequences, which Nix puts in messages
