@@ -146,7 +146,7 @@ func projectPushJobs(c *cli.Context, env *Env, out *Output, args []string) ([]pu
 // withTag adds tag to each repository that names no tag or digest.
 func withTag(repos []string, tag string) []string {
 	if tag == "" {
-		tag = "latest"
+		tag = compiler.DefaultTag
 	}
 	refs := make([]string, len(repos))
 	for i, r := range repos {

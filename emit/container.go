@@ -75,7 +75,7 @@ func (g *generator) container(c *compiler.Container) (nix.Expr, error) {
 	}
 	tag := c.Tag
 	if tag == "" {
-		tag = "latest"
+		tag = compiler.DefaultTag
 	}
 	withPkgs, err := g.withPkgs(c)
 	if err != nil {
