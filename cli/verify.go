@@ -560,18 +560,5 @@ func indexList(idx []int) string {
 	if len(idx) == 0 {
 		return "-"
 	}
-	contiguous := true
-	for i := 1; i < len(idx); i++ {
-		if idx[i] != idx[i-1]+1 {
-			contiguous = false
-		}
-	}
-	if contiguous && len(idx) > 1 {
-		return fmt.Sprintf("%d-%d", idx[0], idx[len(idx)-1])
-	}
-	parts := make([]string, len(idx))
-	for i, n := range idx {
-		parts[i] = fmt.Sprint(n)
-	}
-	return strings.Join(parts, ",")
+	return verify.IndexList(idx, ",")
 }

@@ -87,16 +87,22 @@ func gpuID(g *GPU) string {
 	if len(idx) <= 1 {
 		return fmt.Sprintf("GPU %d", g.Index)
 	}
+	return "GPUs " + IndexList(idx, ", ")
+}
+
+// IndexList renders GPU indices as a range when they run without a gap
+// ("0-7"), and otherwise joined with sep ("0, 2").
+func IndexList(idx []int, sep string) string {
 	contiguous := true
 	for i := 1; i < len(idx); i++ {
 		if idx[i] != idx[i-1]+1 {
 			contiguous = false
 		}
 	}
-	if contiguous {
-		return fmt.Sprintf("GPUs %d-%d", idx[0], idx[len(idx)-1])
+	if contiguous && len(idx) > 1 {
+		return fmt.Sprintf("%d-%d", idx[0], idx[len(idx)-1])
 	}
-	return "GPUs " + joinInts(idx, ", ")
+	return joinInts(idx, sep)
 }
 
 // usesGPU tells GPU images from CPU-only ones: a CUDA version (even one
