@@ -191,3 +191,21 @@ func TestLegacyRules(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexList(t *testing.T) {
+	for _, c := range []struct {
+		idx  []int
+		sep  string
+		want string
+	}{
+		{nil, ",", ""},
+		{[]int{3}, ",", "3"},
+		{[]int{0, 1, 2, 3}, ",", "0-3"},
+		{[]int{0, 2}, ",", "0,2"},
+		{[]int{0, 2, 3}, ", ", "0, 2, 3"},
+	} {
+		if got := IndexList(c.idx, c.sep); got != c.want {
+			t.Errorf("IndexList(%v, %q) = %q, want %q", c.idx, c.sep, got, c.want)
+		}
+	}
+}
