@@ -14,11 +14,15 @@ import (
 // flag works after the arguments without being listed anywhere else.
 // "--" ends the flags.
 func argsAndTrailingFlags(c *cli.Context) ([]string, error) {
-	takesValue := map[string]bool{}
+	type flagKind struct {
+		name       string // the first name, which the command reads
+		takesValue bool
+	}
+	kinds := map[string]flagKind{}
 	for _, f := range c.Command.Flags {
 		_, isBool := f.(*cli.BoolFlag)
 		for _, n := range f.Names() {
-			takesValue[n] = !isBool
+			kinds[n] = flagKind{name: f.Names()[0], takesValue: !isBool}
 		}
 	}
 	args := c.Args().Slice()
@@ -34,21 +38,24 @@ func argsAndTrailingFlags(c *cli.Context) ([]string, error) {
 			continue
 		}
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		takes, ok := takesValue[name]
+		kind, ok := kinds[name]
 		if !ok {
 			return nil, exitf(ExitUsage, "flag provided but not defined: %s", a)
 		}
 		switch {
-		case takes && !hasVal:
+		case kind.takesValue && !hasVal:
 			if i+1 >= len(args) {
 				return nil, exitf(ExitUsage, "flag needs an argument: %s", a)
 			}
 			i++
 			val = args[i]
-		case !takes && !hasVal:
+		case !kind.takesValue && !hasVal:
 			val = "true"
 		}
-		if err := c.Set(name, val); err != nil {
+		// Each name of a flag holds its own value, which urfave/cli
+		// reconciles only while parsing; setting the first name, the one
+		// the command reads, makes -f after the arguments count as --file.
+		if err := c.Set(kind.name, val); err != nil {
 			return nil, exitf(ExitUsage, "invalid value %q for flag %s: %v", val, a, err)
 		}
 	}
