@@ -6,6 +6,10 @@
 # building one fake builds the whole graph, offline, with /bin/sh and shell
 # built-ins only. `stubRecord` holds the same data without store paths, for
 # golden files.
+#
+# fakeBuild system name record attrs: the same derivation, its builder
+# /bin/sh run with attrs (at least `args`), so its output can be anything;
+# the record is in $record.
 let
   isDrv = v: builtins.isAttrs v && (v.type or null) == "derivation";
 
@@ -25,17 +29,20 @@ let
     else if builtins.isAttrs v then builtins.concatMap (n: deps v.${n}) (builtins.attrNames v)
     else [ ];
 
-  fake = system: name: record:
+  fakeBuild = system: name: record: attrs:
     let
       described = describe record;
-      drv = derivation {
+      drv = derivation ({
         inherit name system;
         builder = "/bin/sh";
-        args = [ "-c" "printf '%s\\n' \"$record\" > \"$out\"" ];
         record = builtins.toJSON described;
         deps = map (d: d.outPath) (deps record);
-      };
+      } // attrs);
     in
     drv // { stubRecord = described; };
+
+  fake = system: name: record: fakeBuild system name record {
+    args = [ "-c" "printf '%s\\n' \"$record\" > \"$out\"" ];
+  };
 in
-{ inherit fake describe isDrv; }
+{ inherit fake fakeBuild describe isDrv; }
