@@ -3,6 +3,7 @@ package emit_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/emit"
+	"github.com/nix2gpu/nix2gpu/image"
 )
 
 // TestNixParse parses every generated file of every example with
@@ -313,12 +315,41 @@ func TestNixBuildExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the build left no artifact: %v", err)
 	}
-	var rec map[string]any
-	if err := json.Unmarshal(b, &rec); err != nil {
-		t.Fatalf("artifact is not the recorded JSON: %v\n%s", err, b)
+	// The stub nix2container writes a real image file, with the arguments
+	// it was given under an extra key.
+	var art struct {
+		Version int            `json:"version"`
+		Record  map[string]any `json:"stub-record"`
 	}
+	if err := json.Unmarshal(b, &art); err != nil {
+		t.Fatalf("artifact is not JSON: %v\n%s", err, b)
+	}
+	rec := art.Record
 	if rec["name"] != "comfyui" || rec["tag"] != "0.3" {
 		t.Errorf("artifact records name %v tag %v", rec["name"], rec["tag"])
+	}
+	if art.Version != 1 {
+		t.Errorf("artifact has image format version %d, want 1", art.Version)
+	}
+	// Every layer streams from the store with the digest the file records.
+	img, err := image.OpenNix2Container(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) == 0 {
+		t.Fatalf("image layers: %d, %v", len(layers), err)
+	}
+	for i, l := range layers {
+		rc, err := l.Compressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			t.Errorf("layer %d: %v", i, err)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 # Stub nixpkgs for nix2gpu's tests: the packages and builders the examples
 # and the generated library use, as fake derivations that record their
-# arguments. Importable like the real one: import nixpkgs { system; config; overlays; }.
+# arguments; packages are store directories with a few placeholder files.
+# Importable like the real one: import nixpkgs { system; config; overlays; }.
 {
   outputs = { self }: {
     legacyPackages = {
