@@ -440,10 +440,21 @@ func splitList(s string) []string {
 	return out
 }
 
+// readConf returns the content of a loader configuration file, following
+// symlinks inside the image.
+func (c *checker) readConf(p string) ([]byte, bool) {
+	final, e, err := c.fs.resolve(p)
+	if err != nil || e == nil || (e.typ != tar.TypeReg && e.typ != tar.TypeLink) {
+		return nil, false
+	}
+	b, ok := c.fs.content[final]
+	return b, ok
+}
+
 // ldConfDirs lists directories named by /etc/ld.so.conf and the files it
 // includes from /etc/ld.so.conf.d.
 func (c *checker) ldConfDirs() ([]string, bool) {
-	main, ok := c.fs.content["etc/ld.so.conf"]
+	main, ok := c.readConf("etc/ld.so.conf")
 	if !ok {
 		return nil, false
 	}
@@ -467,8 +478,24 @@ func (c *checker) ldConfDirs() ([]string, bool) {
 		return incl
 	}
 	for _, pattern := range parse(main) {
-		for p, b := range c.fs.content {
-			if ok, _ := path.Match(strings.TrimPrefix(pattern, "/"), p); ok && p != "etc/ld.so.conf" {
+		// The included directory may itself be a link.
+		pat := cleanPath(pattern)
+		if dir, base := path.Split(pat); dir != "" {
+			if final, e, err := c.fs.resolve(dir); err == nil && e != nil {
+				pat = path.Join(final, base)
+			} else if t := c.fs.linkTarget(dir); t != "" {
+				pat = path.Join(cleanPath(t), base)
+			}
+		}
+		var matched []string
+		for p := range c.fs.entries {
+			if ok, _ := path.Match(pat, p); ok && p != "etc/ld.so.conf" {
+				matched = append(matched, p)
+			}
+		}
+		sort.Strings(matched)
+		for _, p := range matched {
+			if b, ok := c.readConf(p); ok {
 				parse(b)
 			}
 		}

@@ -193,3 +193,71 @@ func TestNixLoaderRules(t *testing.T) {
 		t.Fatalf("want one warning for /usr/lib64, got %v", f)
 	}
 }
+
+// In a Nix image /etc/ld.so.conf is a link into the store (buildEnv links
+// every file), possibly to a file in an earlier layer; included files may
+// be links too. The loader configuration is read through the links.
+func TestLdSoConfThroughLinks(t *testing.T) {
+	const conf = "nix/store/aaa-ld.so.conf/etc/ld.so.conf"
+	const incl = "nix/store/bbb-cuda-conf/etc/ld.so.conf.d/cuda.conf"
+	withConf := func(extra ...file) []file {
+		var files []file
+		for _, f := range goodFiles() {
+			if f.name != "etc/ld.so.conf" {
+				files = append(files, f)
+			}
+		}
+		return append(files, extra...)
+	}
+	for _, tc := range []struct {
+		name  string
+		store []file // an earlier layer
+		root  []file
+		want  string // the ldconfig finding expected, "" for none
+	}{
+		{
+			name:  "linked file",
+			store: []file{{name: conf, body: "/usr/lib/x86_64-linux-gnu\n/usr/lib64\n"}},
+			root:  withConf(file{name: "etc/ld.so.conf", link: "/" + conf}),
+		},
+		{
+			name: "linked include directory",
+			store: []file{
+				{name: conf, body: "include /etc/ld.so.conf.d/*.conf\n"},
+				{name: incl, body: "/usr/lib64\n"},
+			},
+			root: withConf(
+				file{name: "etc/ld.so.conf", link: "/" + conf},
+				file{name: "etc/ld.so.conf.d", link: "/nix/store/bbb-cuda-conf/etc/ld.so.conf.d"}),
+		},
+		{
+			name:  "linked file without the injection directories",
+			store: []file{{name: conf, body: "/opt/lib\n"}},
+			root:  withConf(file{name: "etc/ld.so.conf", link: "/" + conf}),
+			want:  "does not list the driver injection directories",
+		},
+		{
+			name: "dangling link",
+			root: withConf(file{name: "etc/ld.so.conf", link: "/" + conf}),
+			want: "has no /etc/ld.so.conf",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			layers := [][]file{tc.root}
+			if tc.store != nil {
+				layers = [][]file{tc.store, tc.root}
+			}
+			rep, err := Image(context.Background(), buildImage(t, goodConfig(), layers...), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rep.Findings.ByCheck(CheckLdconfig)
+			switch {
+			case tc.want == "" && len(got) != 0:
+				t.Errorf("want no ldconfig finding, got %v", got)
+			case tc.want != "" && (len(got) != 1 || !strings.Contains(got[0].Message, tc.want)):
+				t.Errorf("want one ldconfig finding %q, got %v", tc.want, got)
+			}
+		})
+	}
+}

@@ -51,12 +51,15 @@ type imageFS struct {
 }
 
 // keepContent says which files' contents are kept while scanning: the
-// loader configuration, nothing large.
+// loader configuration, nothing large. In Nix images /etc/ld.so.conf is
+// usually a link into the store (buildEnv links every file), so files
+// that look like its target are kept too: which file a link reaches is
+// known only once every layer has been read.
 func keepContent(p string, size int64) bool {
 	if size > 1<<20 {
 		return false
 	}
-	return p == "etc/ld.so.conf" || (strings.HasPrefix(p, "etc/ld.so.conf.d/") && strings.HasSuffix(p, ".conf"))
+	return strings.HasSuffix(p, "ld.so.conf") || (strings.Contains(p, "ld.so.conf.d/") && strings.HasSuffix(p, ".conf"))
 }
 
 // scanBufSize is the read size for layer blobs: large reads keep the
