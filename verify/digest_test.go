@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"io"
@@ -14,7 +16,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/nix2gpu/nix2gpu/image"
 )
@@ -122,5 +126,57 @@ func BenchmarkSHA256(b *testing.B) {
 		h := sha256.New()
 		io.Copy(h, rc)
 		rc.Close()
+	}
+}
+
+// A plain-tar layer in an OCI layout is checked against the manifest
+// digest. ggcr derives the diff ID of such a layer from the bytes it
+// reads, so a check by diff ID would accept a corrupted blob.
+func TestCorruptPlainLayerInLayout(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	body := bytes.Repeat([]byte("nix2gpu "), 4096)
+	if err := tw.WriteHeader(&tar.Header{Name: "data.bin", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, static.NewLayer(buf.Bytes(), types.OCIUncompressedLayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "oci")
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	layers, _ := img.Layers()
+	d, _ := layers[0].Digest()
+	blob := filepath.Join(dir, "blobs", d.Algorithm, d.Hex)
+	data, err := os.ReadFile(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[1024] ^= 0xff // inside the file's content
+	if err := os.WriteFile(blob, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := image.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Image(context.Background(), got, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasSeverity(rep.Findings.ByCheck(CheckDigest), Error) {
+		t.Fatalf("corrupted plain layer not detected: layers %+v", rep.Layers)
 	}
 }

@@ -110,8 +110,14 @@ func scanLayer(l v1.Layer, idx int, fsys *imageFS, info *LayerInfo, byDiffID boo
 	}
 	info.MediaType = string(mt)
 	plain := byDiffID || isUncompressedType(mt)
+	// The manifest digest is what the registry and the runtime check, and
+	// for a blob stored as plain tar it covers the same bytes as the diff
+	// ID. Sources can compute a diff ID from the bytes they hold (ggcr's
+	// OCI layout does for plain layers), which would make a corrupted blob
+	// agree with itself; only docker archives, whose manifest digest is
+	// not the stored bytes', are checked by diff ID.
 	var want v1.Hash
-	if plain {
+	if byDiffID {
 		want, err = l.DiffID()
 	} else {
 		want, err = l.Digest()
