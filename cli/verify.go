@@ -218,11 +218,7 @@ func buildForVerify(c *cli.Context, env *Env, names []string) ([]namedRef, error
 	if err != nil {
 		return nil, err
 	}
-	proj, dir, err := compileForBuild(c, env, out, c.String("file"))
-	if err != nil {
-		return nil, err
-	}
-	sel, err := selectContainers(proj, names)
+	proj, dir, sel, err := compileAndSelect(c, env, out, names)
 	if err != nil {
 		return nil, err
 	}
