@@ -53,10 +53,10 @@ func TestDropReported(t *testing.T) {
 }
 
 func TestConfigPath(t *testing.T) {
-	env := &Env{Dir: filepath.FromSlash("/work/proj")}
+	env := &Env{Dir: filepath.FromSlash("/home/me/proj")}
 	tests := []struct{ file, path, display string }{
-		{"", filepath.FromSlash("/work/proj/nix2gpu.yaml"), "nix2gpu.yaml"},
-		{"deploy/x.yaml", filepath.FromSlash("/work/proj/deploy/x.yaml"), "deploy/x.yaml"},
+		{"", filepath.FromSlash("/home/me/proj/nix2gpu.yaml"), "nix2gpu.yaml"},
+		{"deploy/x.yaml", filepath.FromSlash("/home/me/proj/deploy/x.yaml"), "deploy/x.yaml"},
 		{"/abs/x.yaml", "/abs/x.yaml", "/abs/x.yaml"},
 	}
 	for _, tt := range tests {
