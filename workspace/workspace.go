@@ -15,7 +15,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
+
+// stageJobs bounds how many generated files are written and synced at once.
+const stageJobs = 8
 
 // Plan is what to write where.
 type Plan struct {
@@ -101,29 +105,48 @@ func Apply(p Plan) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Stage every new content next to its target first.
-	type staged struct{ tmp, dst string }
+	// Stage every new content next to its target first. Each staged file
+	// is synced before any rename, and those syncs dominate the time of a
+	// large project (one file per container), so a few run at once.
+	type staged struct{ path, tmp, dst string }
 	var stages []staged
-	cleanup := func() {
-		for _, s := range stages {
-			os.Remove(s.tmp)
-		}
-	}
 	for _, c := range changes {
 		if c.Kind == Remove {
 			continue
 		}
 		dst := filepath.Join(p.Dir, filepath.FromSlash(c.Path))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			cleanup()
 			return nil, fmt.Errorf("creating %s: %w", filepath.Dir(dst), err)
 		}
-		tmp, err := writeTemp(filepath.Dir(dst), filepath.Base(dst), p.Files[c.Path])
+		stages = append(stages, staged{path: c.Path, dst: dst})
+	}
+	errs := make([]error, len(stages))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(stageJobs, len(stages)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				s := &stages[i]
+				s.tmp, errs[i] = writeTemp(filepath.Dir(s.dst), filepath.Base(s.dst), p.Files[s.path])
+			}
+		}()
+	}
+	for i := range stages {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			cleanup()
+			for _, s := range stages {
+				if s.tmp != "" {
+					os.Remove(s.tmp)
+				}
+			}
 			return nil, err
 		}
-		stages = append(stages, staged{tmp, dst})
 	}
 	dirs := map[string]bool{}
 	for i, s := range stages {
