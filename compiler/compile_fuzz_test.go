@@ -11,6 +11,7 @@ import (
 
 	"github.com/nix2gpu/nix2gpu/config"
 	"github.com/nix2gpu/nix2gpu/diag"
+	"github.com/nix2gpu/nix2gpu/internal/nixlit"
 )
 
 // fuzzLimits keep each fuzzed document small so the fuzzer spends its
@@ -176,7 +177,7 @@ func nixAttrPath(s string) ([]string, error) {
 	var out []string
 	for i := 0; ; {
 		if i < len(s) && s[i] == '"' {
-			v, n, err := nixStringToken(s[i:])
+			v, n, err := nixlit.ReadString(s[i:])
 			if err != nil {
 				return nil, err
 			}
@@ -201,60 +202,6 @@ func nixAttrPath(s string) ([]string, error) {
 		}
 		i++
 	}
-}
-
-// nixStringToken reads one double-quoted Nix string at the start of s, as
-// Nix 2.8's lexer does, and returns its value and length. A `${` outside
-// an escape is an interpolation: code, so an error here.
-func nixStringToken(s string) (string, int, error) {
-	if s == "" || s[0] != '"' {
-		return "", 0, fmt.Errorf("not a string")
-	}
-	var b strings.Builder
-	for i := 1; i < len(s); {
-		switch c := s[i]; c {
-		case '"':
-			return b.String(), i + 1, nil
-		case '\\':
-			if i+1 >= len(s) {
-				return "", 0, fmt.Errorf("escape at end of input")
-			}
-			switch e := s[i+1]; e {
-			case 'n':
-				b.WriteByte('\n')
-			case 'r':
-				b.WriteByte('\r')
-			case 't':
-				b.WriteByte('\t')
-			default:
-				b.WriteByte(e)
-			}
-			i += 2
-		case '$':
-			if i+1 < len(s) && s[i+1] == '{' {
-				return "", 0, fmt.Errorf("interpolation at %d", i)
-			}
-			b.WriteByte('$')
-			i++
-			// `$` followed by anything but `{`, `"` or `\` takes that
-			// character literally, so `$${` is text, not code.
-			if i < len(s) && s[i] != '"' && s[i] != '\\' {
-				b.WriteByte(s[i])
-				i++
-			}
-		case '\r':
-			// Nix turns a raw CR (or CR LF) into LF: the value changes.
-			b.WriteByte('\n')
-			if i+1 < len(s) && s[i+1] == '\n' {
-				i++
-			}
-			i++
-		default:
-			b.WriteByte(c)
-			i++
-		}
-	}
-	return "", 0, fmt.Errorf("unterminated string")
 }
 
 // FuzzParsePort checks the port parser: accepted ports are in range with

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/nix2gpu/nix2gpu/internal/nixlit"
 )
 
 // stringSeeds are strings that have broken Nix escapers before: every
@@ -32,7 +34,7 @@ func FuzzQuote(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		q := Quote(s)
-		got, n, err := readNixString(q)
+		got, n, err := nixlit.ReadString(q)
 		if err != nil {
 			t.Fatalf("Quote(%q) = %s: %v", s, q, err)
 		}
@@ -83,7 +85,7 @@ func FuzzAttrName(f *testing.F) {
 			}
 			return
 		}
-		got, n, err := readNixString(a)
+		got, n, err := nixlit.ReadString(a)
 		if err != nil || n != len(a) || got != s {
 			t.Fatalf("AttrName(%q) = %s, which Nix reads as %q (%v)", s, a, got, err)
 		}
@@ -95,7 +97,7 @@ func readNixLiteral(s string) (string, error) {
 	if strings.HasPrefix(s, "''") {
 		return readIndentedString(s)
 	}
-	v, n, err := readNixString(s)
+	v, n, err := nixlit.ReadString(s)
 	if err != nil {
 		return "", err
 	}
@@ -103,63 +105,6 @@ func readNixLiteral(s string) (string, error) {
 		return "", fmt.Errorf("text after the string: %q", s[n:])
 	}
 	return v, nil
-}
-
-// readNixString reads a double-quoted string at the start of s the way
-// Nix's lexer does and returns its value and length in bytes. A `${`
-// outside an escape starts an interpolation, which is code: an error here.
-func readNixString(s string) (string, int, error) {
-	if !strings.HasPrefix(s, `"`) {
-		return "", 0, fmt.Errorf("not a string: %q", s)
-	}
-	var b strings.Builder
-	for i := 1; i < len(s); {
-		switch c := s[i]; c {
-		case '"':
-			return b.String(), i + 1, nil
-		case '\\':
-			if i+1 >= len(s) {
-				return "", 0, fmt.Errorf("escape at the end")
-			}
-			b.WriteString(unescape(s[i+1]))
-			i += 2
-		case '$':
-			if i+1 < len(s) && s[i+1] == '{' {
-				return "", 0, fmt.Errorf("live interpolation at byte %d", i)
-			}
-			b.WriteByte('$')
-			i++
-			// `$` followed by anything but `{`, `"` or `\` takes that
-			// character as text, so `$${` reads as text.
-			if i < len(s) && s[i] != '"' && s[i] != '\\' {
-				b.WriteByte(s[i])
-				i++
-			}
-		case '\r':
-			// Nix reads a raw CR or CR LF in a string as LF.
-			b.WriteByte('\n')
-			if i+1 < len(s) && s[i+1] == '\n' {
-				i++
-			}
-			i++
-		default:
-			b.WriteByte(c)
-			i++
-		}
-	}
-	return "", 0, fmt.Errorf("unterminated string")
-}
-
-func unescape(c byte) string {
-	switch c {
-	case 'n':
-		return "\n"
-	case 'r':
-		return "\r"
-	case 't':
-		return "\t"
-	}
-	return string(c)
 }
 
 // readIndentedString reads a whole ”...” literal as Nix does: escapes,
@@ -193,7 +138,7 @@ func readIndentedString(s string) (string, error) {
 			if i+3 >= len(body) {
 				return "", fmt.Errorf("escape at the end")
 			}
-			esc(unescape(body[i+3]))
+			esc(nixlit.Unescape(body[i+3]))
 			i += 4
 		case strings.HasPrefix(body[i:], "''"):
 			end = i
