@@ -44,12 +44,7 @@ Examples:
    nix2gpu build --format json | jq -r '.results[].path'`,
 		Flags: append(buildFlags(), OutputFlags()...),
 		Action: func(c *cli.Context) error {
-			// Flags after the arguments first: they may set any option.
-			args, err := argsAndTrailingFlags(c)
-			if err != nil {
-				return err
-			}
-			out, err := outputOf(c, env)
+			args, out, err := argsAndOutput(c, env)
 			if err != nil {
 				return err
 			}

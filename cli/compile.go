@@ -44,11 +44,7 @@ Examples:
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; exit 1 and list the stale files if the flake is out of date"},
 		),
 		Action: func(c *cli.Context) error {
-			args, err := argsAndTrailingFlags(c)
-			if err != nil {
-				return err
-			}
-			out, err := outputOf(c, env)
+			args, out, err := argsAndOutput(c, env)
 			if err != nil {
 				return err
 			}

@@ -49,12 +49,7 @@ Examples:
 			&cli.IntFlag{Name: "attempts", Value: push.DefaultAttempts, Usage: "tries per request before a registry counts as unreachable (waits 1s, 3s, 9s, … between)"},
 		), OutputFlags()...),
 		Action: func(c *cli.Context) error {
-			// Flags after the arguments first: they may set any option.
-			args, err := argsAndTrailingFlags(c)
-			if err != nil {
-				return err
-			}
-			out, err := outputOf(c, env)
+			args, out, err := argsAndOutput(c, env)
 			if err != nil {
 				return err
 			}

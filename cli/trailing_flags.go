@@ -61,3 +61,18 @@ func argsAndTrailingFlags(c *cli.Context) ([]string, error) {
 	}
 	return pos, nil
 }
+
+// argsAndOutput parses flags written after the arguments, then reads the
+// output settings: in that order, so `nix2gpu build app --format json`
+// sees its --format.
+func argsAndOutput(c *cli.Context, env *Env) ([]string, *Output, error) {
+	args, err := argsAndTrailingFlags(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := outputOf(c, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return args, out, nil
+}
