@@ -55,33 +55,7 @@ func TestCorruptLayerDetected(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		dir := filepath.Join(t.TempDir(), "oci")
-		p, err := layout.Write(dir, empty.Index)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.AppendImage(img); err != nil {
-			t.Fatal(err)
-		}
-		layers, _ := img.Layers()
-		d, _ := layers[0].Digest()
-		blob := filepath.Join(dir, "blobs", d.Algorithm, d.Hex)
-		data, err := os.ReadFile(blob)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data[len(data)-1] ^= 0xff
-		if err := os.WriteFile(blob, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		got, err := image.Open(context.Background(), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Image(context.Background(), got, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := verifyCorrupted(t, img, func(data []byte) { data[len(data)-1] ^= 0xff })
 		if !hasSeverity(rep.Findings.ByCheck(CheckDigest), Error) {
 			t.Errorf("compressed=%v: corruption not detected: %v", compressed, rep.Findings)
 		}
@@ -149,6 +123,16 @@ func TestCorruptPlainLayerInLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rep := verifyCorrupted(t, img, func(data []byte) { data[1024] ^= 0xff }) // inside the file's content
+	if !hasSeverity(rep.Findings.ByCheck(CheckDigest), Error) {
+		t.Fatalf("corrupted plain layer not detected: layers %+v", rep.Layers)
+	}
+}
+
+// verifyCorrupted writes img to an OCI layout, lets corrupt change the
+// bytes of its first layer's blob on disk, and verifies the layout.
+func verifyCorrupted(t *testing.T, img v1.Image, corrupt func([]byte)) *Report {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "oci")
 	p, err := layout.Write(dir, empty.Index)
 	if err != nil {
@@ -164,7 +148,7 @@ func TestCorruptPlainLayerInLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data[1024] ^= 0xff // inside the file's content
+	corrupt(data)
 	if err := os.WriteFile(blob, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +160,5 @@ func TestCorruptPlainLayerInLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !hasSeverity(rep.Findings.ByCheck(CheckDigest), Error) {
-		t.Fatalf("corrupted plain layer not detected: layers %+v", rep.Layers)
-	}
+	return rep
 }
