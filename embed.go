@@ -1,7 +1,8 @@
 // Package nix2gpu holds the definition of the nix2gpu.yaml file format.
 // The CUE files are embedded here, at the root of the module, because the
-// format belongs to the project rather than to one Go package: package
-// schema compiles them, and tools can read nix2gpu.cue directly.
+// format belongs to the project rather than to one Go package: the schema
+// generator compiles them, package schema prints them, and tools can read
+// nix2gpu.cue directly.
 package nix2gpu
 
 import "embed"

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/nix2gpu/nix2gpu/schema/internal/cueschema"
 	"github.com/nix2gpu/nix2gpu/schema/internal/svcgen"
 )
 
@@ -34,8 +35,15 @@ func checkGenerated(t *testing.T, path string, got []byte) {
 	}
 }
 
-func TestJSONSchemaUpToDate(t *testing.T) {
-	s := loadSchema(t)
+// TestGeneratedUpToDate regenerates the validation tree and the JSON
+// Schema from the CUE and compares them with the committed files.
+func TestGeneratedUpToDate(t *testing.T) {
+	s := loadCUE(t)
+	tree, err := cueschema.Generate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGenerated(t, "tree_gen.go", tree)
 	got, err := s.JSONSchema()
 	if err != nil {
 		t.Fatal(err)

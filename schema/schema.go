@@ -1,112 +1,156 @@
-// Package schema checks nix2gpu.yaml files against the CUE definition of
-// the format (nix2gpu.cue at the module root) and exports that definition
-// as CUE text, JSON Schema and a Markdown options reference.
+// Package schema checks nix2gpu.yaml files against the definition of the
+// format, nix2gpu.cue at the module root, and exports that definition as
+// CUE text, JSON Schema and a Markdown options reference.
+//
+// The CUE is not evaluated at run time. `go generate` works out from it a
+// validation tree (tree_gen.go) and the JSON Schema
+// (nix2gpu.schema.json); the tests regenerate both from the CUE and fail
+// when the committed files differ, and check that validation accepts
+// exactly what unifying with the CUE definition accepts.
 package schema
 
 //go:generate go run ./internal/gensvc -in ../../shared/data/services-flake-options.json -out services_gen.cue
+//go:generate go run ./internal/genschema -tree tree_gen.go -jsonschema nix2gpu.schema.json
 
 import (
+	_ "embed"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 
-	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/ast"
-	"cuelang.org/go/cue/build"
-	"cuelang.org/go/cue/cuecontext"
-	"cuelang.org/go/cue/format"
-	"cuelang.org/go/cue/parser"
-
 	"github.com/nix2gpu/nix2gpu"
+	"github.com/nix2gpu/nix2gpu/schema/internal/spec"
 )
 
-// Schema is the compiled format definition. Compile it once with Load and
-// reuse it: validation only walks the precompiled tree. A Schema is safe
-// for concurrent use.
+//go:embed nix2gpu.schema.json
+var jsonSchema []byte
+
+// Schema is the format definition, ready to check files. It is safe for
+// concurrent use.
 type Schema struct {
-	mu     sync.Mutex // CUE values are not safe for concurrent evaluation
-	ctx    *cue.Context
-	root   cue.Value   // the whole package
-	config cue.Value   // #Config
-	files  []*ast.File // the parsed CUE files, for CUE()
-	top    *node       // validation tree for #Config
+	tree *spec.Tree
+
+	mu  sync.Mutex                // guards res
+	res map[string]*regexp.Regexp // compiled on first use
 }
 
-// Load compiles the embedded CUE definition.
+// Load returns the built-in schema. The tree is static data, so this
+// costs nothing; regular expressions are compiled when a check first
+// needs them.
 func Load() (*Schema, error) {
-	ctx := cuecontext.New()
-	inst := build.NewContext().NewInstance("", nil)
-	var files []*ast.File
-	for _, name := range nix2gpu.SchemaFileNames() {
-		data, err := nix2gpu.SchemaFiles.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("reading embedded %s: %w", name, err)
-		}
-		f, err := parser.ParseFile(name, data, parser.ParseComments)
-		if err != nil {
-			return nil, fmt.Errorf("parsing embedded %s: %w", name, err)
-		}
-		if err := inst.AddSyntax(f); err != nil {
-			return nil, fmt.Errorf("adding %s: %w", name, err)
-		}
-		files = append(files, f)
+	return newSchema(&generatedTree)
+}
+
+func newSchema(t *spec.Tree) (*Schema, error) {
+	if t.Root < 0 || t.Root >= len(t.Nodes) {
+		return nil, fmt.Errorf("schema tree has no root node")
 	}
-	root := ctx.BuildInstance(inst)
-	if err := root.Err(); err != nil {
-		return nil, fmt.Errorf("compiling schema: %w", err)
+	return &Schema{tree: t, res: map[string]*regexp.Regexp{}}, nil
+}
+
+// node returns the node at index i, nil for spec.None.
+func (s *Schema) node(i int) *spec.Node {
+	if i < 0 || i >= len(s.tree.Nodes) {
+		return nil
 	}
-	if err := root.Validate(); err != nil {
-		return nil, fmt.Errorf("schema does not validate: %w", err)
+	return &s.tree.Nodes[i]
+}
+
+// regexp returns the compiled expression. The generator has compiled every
+// expression of the tree, so an error here means a corrupted tree; it
+// matches nothing rather than panicking.
+func (s *Schema) regexp(expr string) *regexp.Regexp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if re, ok := s.res[expr]; ok {
+		return re
 	}
-	s := &Schema{ctx: ctx, root: root, files: files}
-	s.config = root.LookupPath(cue.ParsePath("#Config"))
-	if !s.config.Exists() {
-		return nil, fmt.Errorf("schema has no #Config")
-	}
-	top, err := s.compile()
+	re, err := regexp.Compile(expr)
 	if err != nil {
-		return nil, err
+		re = regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
 	}
-	s.top = top
-	return s, nil
+	s.res[expr] = re
+	return re
+}
+
+// JSONSchema returns the format as a JSON Schema (draft-07, the dialect
+// every YAML language server understands), for editors.
+func (s *Schema) JSONSchema() ([]byte, error) {
+	return append([]byte(nil), jsonSchema...), nil
 }
 
 // CUE returns the CUE source of the schema as one self-contained file
-// (package nix2gpu), ready for `cue vet -d '#Config'`.
+// (package nix2gpu), ready for `cue vet -d '#Config'`: the embedded files
+// in order, with one package clause and their imports merged.
 func (s *Schema) CUE() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	merged := &ast.File{}
-	imports := &ast.ImportDecl{}
+	var imports []string
 	seen := map[string]bool{}
-	var decls []ast.Decl
-	for i, f := range s.files {
-		for _, d := range f.Decls {
-			switch d := d.(type) {
-			case *ast.Package:
-				if i == 0 {
-					merged.Decls = append(merged.Decls, d)
-				}
-			case *ast.ImportDecl:
-				for _, spec := range d.Specs {
-					if !seen[spec.Path.Value] {
-						seen[spec.Path.Value] = true
-						imports.Specs = append(imports.Specs, spec)
-					}
-				}
-			default:
-				decls = append(decls, d)
+	var head string
+	var bodies []string
+	for i, name := range nix2gpu.SchemaFileNames() {
+		data, err := nix2gpu.SchemaFiles.ReadFile(name)
+		if err != nil {
+			return "// cannot read " + name + ": " + err.Error() + "\n"
+		}
+		h, imps, body := splitCUE(string(data))
+		if i == 0 {
+			head = h
+		}
+		for _, imp := range imps {
+			if !seen[imp] {
+				seen[imp] = true
+				imports = append(imports, imp)
 			}
 		}
+		bodies = append(bodies, strings.Trim(body, "\n"))
 	}
-	if len(imports.Specs) > 0 {
-		merged.Decls = append(merged.Decls, imports)
+	var b strings.Builder
+	b.WriteString(head)
+	switch len(imports) {
+	case 0:
+	case 1:
+		b.WriteString("\nimport " + imports[0] + "\n")
+	default:
+		b.WriteString("\nimport (\n")
+		for _, imp := range imports {
+			b.WriteString("\t" + imp + "\n")
+		}
+		b.WriteString(")\n")
 	}
-	merged.Decls = append(merged.Decls, decls...)
-	out, err := format.Node(merged)
-	if err != nil {
-		// The files parsed and compiled, so formatting cannot fail; keep
-		// the reason visible rather than printing nothing.
-		return "// cannot format schema: " + err.Error() + "\n"
+	for _, body := range bodies {
+		b.WriteString("\n" + body + "\n")
 	}
-	return string(out)
+	return b.String()
+}
+
+// splitCUE cuts one CUE file of the schema into its head (comments and
+// package clause), its import specs and the rest.
+func splitCUE(src string) (head string, imports []string, body string) {
+	lines := strings.SplitAfter(src, "\n")
+	i := 0
+	for ; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "package ") {
+			head = strings.Join(lines[:i+1], "")
+			i++
+			break
+		}
+	}
+	for ; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
+		switch {
+		case line == "":
+		case line == "import (":
+			for i++; i < len(lines) && strings.TrimSpace(lines[i]) != ")"; i++ {
+				if spec := strings.TrimSpace(lines[i]); spec != "" {
+					imports = append(imports, spec)
+				}
+			}
+		case strings.HasPrefix(line, "import "):
+			imports = append(imports, strings.TrimSpace(strings.TrimPrefix(line, "import ")))
+		default:
+			return head, imports, strings.Join(lines[i:], "")
+		}
+	}
+	return head, imports, ""
 }

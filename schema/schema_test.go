@@ -2,7 +2,9 @@ package schema
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,18 +12,17 @@ import (
 	"cuelang.org/go/cue/cuecontext"
 
 	"github.com/nix2gpu/nix2gpu/cuda"
+	"github.com/nix2gpu/nix2gpu/schema/internal/spec"
 )
 
 // TestCUDAVersionsMatchTable keeps #CUDAVersion equal to the Go table.
 func TestCUDAVersionsMatchTable(t *testing.T) {
-	s := loadSchema(t)
-	v := s.root.LookupPath(cue.ParsePath("#CUDAVersion"))
-	n, err := compileNode(v, false, 0)
+	tree, def, err := loadCUE(t).Definition("#CUDAVersion")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, e := range n.enum {
+	for _, e := range tree.Nodes[tree.Root].Enum {
 		got = append(got, strings.Trim(e, `"`))
 	}
 	want := slices.Clone(cuda.Versions())
@@ -29,12 +30,8 @@ func TestCUDAVersionsMatchTable(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("#CUDAVersion = %v, cuda.Versions() = %v", got, want)
 	}
-	d, ok := v.Default()
-	if !ok {
-		t.Fatal("#CUDAVersion has no default")
-	}
-	if def, _ := d.String(); def != cuda.DefaultVersion {
-		t.Errorf("#CUDAVersion default = %q, cuda.DefaultVersion = %q", def, cuda.DefaultVersion)
+	if want := strconv.Quote(cuda.DefaultVersion); def != want {
+		t.Errorf("#CUDAVersion default = %s, cuda.DefaultVersion = %s", def, want)
 	}
 }
 
@@ -63,7 +60,8 @@ func TestJSONSchemaCoversEveryField(t *testing.T) {
 		}
 	}
 	svcs := defs["Services"].(map[string]any)["properties"].(map[string]any)
-	for _, name := range s.top.fields["defaults"].node.get().fields["services"].node.get().names {
+	defaults := s.node(s.node(s.tree.Root).Field("defaults").Node)
+	for _, name := range s.node(defaults.Field("services").Node).Names() {
 		if svcs[name] == nil {
 			t.Errorf("Services lacks %s", name)
 		}
@@ -134,35 +132,39 @@ func TestCUEText(t *testing.T) {
 	}
 }
 
-// TestLeavesHaveGoPredicates keeps validation off the slow path: every
-// scalar constraint of the schema must translate to a Go predicate.
-func TestLeavesHaveGoPredicates(t *testing.T) {
+// TestTreeIsComplete checks the generated tree: every index points at a
+// node, every leaf has a predicate, every regular expression compiles.
+func TestTreeIsComplete(t *testing.T) {
 	s := loadSchema(t)
-	resolveAll(s.top, map[*node]bool{})
-	if err := s.top.c.err; err != nil {
-		t.Fatalf("building the validation tree: %v", err)
+	valid := func(i int) bool { return i >= 0 && i < len(s.tree.Nodes) }
+	for i, n := range s.tree.Nodes {
+		leaf := !n.Any && !n.IsMap() && n.Elem == spec.None && n.Alts == nil
+		if leaf && n.Pred == nil {
+			t.Errorf("node %d: scalar constraint without a predicate", i)
+		}
+		for _, f := range n.Fields {
+			if !valid(f.Node) {
+				t.Errorf("node %d: field %s points at %d", i, f.Name, f.Node)
+			}
+		}
+		for _, p := range n.Patterns {
+			if !valid(p.Node) {
+				t.Errorf("node %d: pattern points at %d", i, p.Node)
+			}
+			if _, err := regexp.Compile(p.Expr); err != nil {
+				t.Errorf("node %d: %v", i, err)
+			}
+		}
+		for _, a := range n.Alts {
+			if !valid(a) {
+				t.Errorf("node %d: alternative points at %d", i, a)
+			}
+		}
+		if n.Elem != spec.None && !valid(n.Elem) {
+			t.Errorf("node %d: element points at %d", i, n.Elem)
+		}
+		if !slices.IsSortedFunc(n.Fields, func(a, b spec.Field) int { return strings.Compare(a.Name, b.Name) }) {
+			t.Errorf("node %d: fields not sorted", i)
+		}
 	}
-	seen := map[*node]bool{}
-	var walk func(n *node, path string)
-	walk = func(n *node, path string) {
-		if n == nil || seen[n] {
-			return
-		}
-		seen[n] = true
-		leaf := n.fields == nil && n.patterns == nil && n.elem == nil && n.alts == nil && !n.any && !n.open
-		if leaf && n.pred == nil {
-			t.Errorf("%s: constraint %v has no Go predicate", path, n.v)
-		}
-		for name, f := range n.fields {
-			walk(f.node, path+"."+name)
-		}
-		for _, p := range n.patterns {
-			walk(p.node, path+".<name>")
-		}
-		walk(n.elem, path+"[]")
-		for _, a := range n.alts {
-			walk(a, path+"|")
-		}
-	}
-	walk(s.top, "")
 }

@@ -5,11 +5,9 @@ import (
 	"strconv"
 	"strings"
 
-	"cuelang.org/go/cue"
-	cueerrors "cuelang.org/go/cue/errors"
-
 	"github.com/nix2gpu/nix2gpu/config"
 	"github.com/nix2gpu/nix2gpu/diag"
+	"github.com/nix2gpu/nix2gpu/schema/internal/spec"
 )
 
 // Validate checks f against the schema and returns every problem found,
@@ -19,10 +17,8 @@ func (s *Schema) Validate(f *config.File) diag.Diagnostics {
 	if f == nil || f.Root == nil {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	w := &walker{s: s, root: f.Root}
-	w.check(s.top, f.Root, nil)
+	w.check(s.node(s.tree.Root), f.Root, nil)
 	return w.ds.Sort()
 }
 
@@ -51,309 +47,185 @@ func prefix(path []string) string {
 	return config.PathString(path) + ": "
 }
 
-func (w *walker) check(n *node, d *config.Value, path []string) {
-	n = n.get()
-	if n == nil || n.any || d == nil {
+func (w *walker) check(n *spec.Node, d *config.Value, path []string) {
+	if n == nil || n.Any || d == nil {
 		return
 	}
 	if d.IsNix() {
-		if n.nix {
+		if n.Nix {
 			return
 		}
 		// Outside the places that take raw Nix, the tag changes nothing:
 		// the value is checked as the string it is.
 	}
 	dk := kindOf(d)
-	if len(n.alts) > 0 {
-		for _, alt := range n.alts {
-			alt = alt.get()
-			if alt.kinds&dk != 0 {
-				if alt.kinds&(cue.StructKind|cue.ListKind) == 0 && !w.leafOK(alt, d) {
+	if len(n.Alts) > 0 {
+		for _, i := range n.Alts {
+			alt := w.s.node(i)
+			if alt.Kinds&dk != 0 {
+				if alt.Kinds&spec.Composite == 0 && !w.s.holds(alt.Pred, d) {
 					break // report against the whole disjunction below
 				}
 				w.check(alt, d, path)
 				return
 			}
 		}
-		w.errorf(path, false, kindHint(n.kinds, d), "%sexpected %s, got %s", prefix(path), describeAlts(n), describeValue(d))
+		w.errorf(path, false, kindHint(n.Kinds, d), "%sexpected %s, got %s", prefix(path), w.describeAlts(n), describeValue(d))
 		return
 	}
-	if n.kinds&dk == 0 {
-		want := kindWords(n.kinds)
-		if len(n.enum) > 0 {
-			want = "one of " + strings.Join(n.enum, ", ")
+	if n.Kinds&dk == 0 {
+		want := kindWords(n.Kinds)
+		if len(n.Enum) > 0 {
+			want = "one of " + strings.Join(n.Enum, ", ")
 		}
-		w.errorf(path, false, kindHint(n.kinds, d), "%sexpected %s, got %s", prefix(path), want, describeValue(d))
+		w.errorf(path, false, kindHint(n.Kinds, d), "%sexpected %s, got %s", prefix(path), want, describeValue(d))
 		return
 	}
 	switch {
-	case n.fields != nil || n.patterns != nil || n.open:
+	case n.IsMap():
 		w.checkMap(n, d, path)
-	case n.elem != nil:
+	case n.Elem != spec.None:
+		elem := w.s.node(n.Elem)
 		for i, e := range d.List {
-			w.check(n.elem, e, append(path, strconv.Itoa(i)))
+			w.check(elem, e, append(path, strconv.Itoa(i)))
 		}
 	default:
 		w.checkLeaf(n, d, path)
 	}
 }
 
-func (w *walker) checkMap(n *node, d *config.Value, path []string) {
+// lookup returns the node for key in a map node: the field, or the first
+// pattern the key matches. ok is false when the key is not allowed.
+func (s *Schema) lookup(n *spec.Node, key string) (child *spec.Node, ok bool) {
+	if f := n.Field(key); f != nil {
+		return s.node(f.Node), true
+	}
+	for _, p := range n.Patterns {
+		if p.Expr == "" || s.regexp(p.Expr).MatchString(key) {
+			return s.node(p.Node), true
+		}
+	}
+	return nil, n.Open
+}
+
+func (w *walker) checkMap(n *spec.Node, d *config.Value, path []string) {
 	for _, f := range d.Map {
-		child, ok := n.lookup(f.Key)
+		child, ok := w.s.lookup(n, f.Key)
 		p := append(path, f.Key)
 		if !ok {
 			w.unknownKey(n, f.Key, p)
 			// A badly named entry of a pattern map (a container called
 			// "MyApp") still has a body worth checking: report its
 			// mistakes now rather than one fix later.
-			if len(n.fields) == 0 && len(n.patterns) == 1 {
-				w.check(n.patterns[0].node.get(), f.Value, p)
+			if len(n.Fields) == 0 && len(n.Patterns) == 1 {
+				w.check(w.s.node(n.Patterns[0].Node), f.Value, p)
 			}
 			continue
 		}
 		w.check(child, f.Value, p)
 	}
-	for _, name := range n.names {
-		if fl := n.fields[name]; fl.required && d.Field(name) == nil {
+	for _, fl := range n.Fields {
+		if fl.Required && d.Field(fl.Name) == nil {
 			hint := ""
-			if doc := fl.doc(); doc != "" {
-				hint = name + ": " + firstSentence(doc)
+			if fl.Doc != "" {
+				hint = fl.Name + ": " + firstSentence(fl.Doc)
 			}
-			w.errorf(path, true, hint, "%smissing required field %q", prefix(path), name)
+			w.errorf(path, true, hint, "%smissing required field %q", prefix(path), fl.Name)
 		}
 	}
 }
 
-func (w *walker) unknownKey(n *node, key string, path []string) {
-	if len(n.fields) == 0 && len(n.patterns) > 0 {
+func (w *walker) unknownKey(n *spec.Node, key string, path []string) {
+	if len(n.Fields) == 0 && len(n.Patterns) > 0 {
 		var exprs []string
-		for _, p := range n.patterns {
-			if p.expr != "" {
-				exprs = append(exprs, p.expr)
+		for _, p := range n.Patterns {
+			if p.Expr != "" {
+				exprs = append(exprs, p.Expr)
 			}
 		}
 		parent := config.PathString(path[:len(path)-1])
 		w.errorf(path, true, "names must match "+strings.Join(exprs, " or "), "invalid name %q in %s", key, parent)
 		return
 	}
-	hint := diag.DidYouMean(key, n.names)
-	if hint == "" && len(n.names) > 0 && len(n.names) <= 12 {
-		hint = "allowed: " + strings.Join(n.names, ", ")
+	names := n.Names()
+	hint := diag.DidYouMean(key, names)
+	if hint == "" && len(names) > 0 && len(names) <= 12 {
+		hint = "allowed: " + strings.Join(names, ", ")
 	}
 	w.errorf(path, true, hint, "unknown field %q", key)
 }
 
-// checkLeaf applies the CUE constraints of a scalar.
-func (w *walker) checkLeaf(n *node, d *config.Value, path []string) {
-	if n.plain {
+// checkLeaf applies the constraints of a scalar.
+func (w *walker) checkLeaf(n *spec.Node, d *config.Value, path []string) {
+	if n.Plain {
 		return // the kind check was all there is
 	}
-	if w.leafOK(n, d) {
+	if w.s.holds(n.Pred, d) {
 		return
 	}
-	if len(n.enum) > 0 {
+	if len(n.Enum) > 0 {
 		hint := ""
 		if d.Kind == config.String {
 			var plain []string
-			for _, e := range n.enum {
+			for _, e := range n.Enum {
 				if u, err := strconv.Unquote(e); err == nil {
 					plain = append(plain, u)
 				}
 			}
 			hint = diag.DidYouMean(d.Str, plain)
 		}
-		w.errorf(path, false, hint, "%s%s is not one of %s", prefix(path), shortScalar(d), strings.Join(n.enum, ", "))
+		w.errorf(path, false, hint, "%s%s is not one of %s", prefix(path), shortScalar(d), strings.Join(n.Enum, ", "))
 		return
 	}
-	if n.v.IsConcrete() {
-		w.errorf(path, false, "", "%smust be %v, got %s", prefix(path), n.v, shortScalar(d))
+	if n.Concrete != "" {
+		w.errorf(path, false, "", "%smust be %s, got %s", prefix(path), n.Concrete, shortScalar(d))
 		return
 	}
-	w.errorf(path, false, "", "%sinvalid value %s: %s", prefix(path), shortScalar(d), w.leafReason(n, d))
+	reason := n.WordsFor(kindOf(d))
+	if reason == "" {
+		reason = "not allowed here"
+	}
+	w.errorf(path, false, "", "%sinvalid value %s: %s", prefix(path), shortScalar(d), reason)
 }
 
-// leafOK unifies the scalar d with the node's CUE value.
-func (w *walker) leafOK(n *node, d *config.Value) bool {
-	if n.pred != nil {
-		return n.pred(d)
-	}
-	return w.leafErr(n, d) == nil
-}
-
-func (w *walker) leafErr(n *node, d *config.Value) error {
-	x := w.s.ctx.Encode(d.Interface())
-	u := n.v.Unify(x)
-	return u.Validate(cue.Concrete(true))
-}
-
-// leafReason explains a failed leaf constraint: the constraints of the
-// schema in words, else CUE's own message.
-func (w *walker) leafReason(n *node, d *config.Value) string {
-	if r := constraintWords(n.v, kindOf(d)); r != "" {
-		return r
-	}
-	err := w.leafErr(n, d)
-	if err == nil {
-		return "not allowed here"
-	}
-	var msgs []string
-	for _, e := range cueerrors.Errors(err) {
-		format, args := e.Msg()
-		msgs = append(msgs, fmt.Sprintf(format, args...))
-	}
-	return strings.Join(msgs, "; ")
-}
-
-// constraintWords describes the constraints of a scalar schema value
-// that apply to data of kind dk: "must match ^/", "must be >= 1 and be
-// <= 65535".
-func constraintWords(v cue.Value, dk cue.Kind) string {
-	parts := betweens(constraintParts(v, dk, 0))
-	if len(parts) == 0 {
-		return ""
-	}
-	return "must " + strings.Join(parts, " and ")
-}
-
-// betweens rewrites a lower and an upper bound ("be >= 1", "be <= 127")
-// as one range ("be between 1 and 127").
-func betweens(parts []string) []string {
-	lo, hi := -1, -1
-	for i, p := range parts {
-		switch {
-		case strings.HasPrefix(p, "be >= "):
-			lo = i
-		case strings.HasPrefix(p, "be <= "):
-			hi = i
-		}
-	}
-	if lo < 0 || hi < 0 {
-		return parts
-	}
-	merged := "be between " + strings.TrimPrefix(parts[lo], "be >= ") + " and " + strings.TrimPrefix(parts[hi], "be <= ")
-	var out []string
-	for i, p := range parts {
-		switch i {
-		case lo:
-			out = append(out, merged)
-		case hi:
-		default:
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func constraintParts(v cue.Value, dk cue.Kind, depth int) []string {
-	if depth > 8 {
-		return nil
-	}
-	var parts []string
-	op, args := exprOf(v)
-	switch op {
-	case cue.NoOp:
-		// A field with a default shows its other alternatives here.
-		if len(args) == 1 && !args[0].IsConcrete() {
-			parts = append(parts, constraintParts(args[0], dk, depth+1)...)
-		}
-	case cue.AndOp:
-		for _, a := range args {
-			parts = append(parts, constraintParts(a, dk, depth+1)...)
-		}
-	case cue.OrOp:
-		var alts []string
-		var general cue.Kind
-		for _, a := range args {
-			if !a.IsConcrete() {
-				general |= a.IncompleteKind()
-			}
-		}
-		for _, a := range args {
-			if a.IncompleteKind()&dk == 0 {
-				continue // an alternative for another kind of value
-			}
-			if a.IsConcrete() && general&a.Kind() != 0 {
-				continue // usually the default, within the general constraint
-			}
-			p := constraintParts(a, dk, depth+1)
-			switch {
-			case len(p) > 0:
-				alts = append(alts, strings.Join(betweens(p), " and "))
-			case a.IsConcrete():
-				alts = append(alts, "be "+fmt.Sprint(a))
-			default:
-				// An alternative with no constraint beyond its kind
-				// (null | string): the kind says it all.
-				return parts
-			}
-		}
-		if len(alts) > 0 {
-			parts = append(parts, strings.Join(alts, ", or "))
-		}
-	case cue.RegexMatchOp:
-		if len(args) == 1 {
-			re, _ := args[0].String()
-			parts = append(parts, "match "+re)
-		}
-	case cue.GreaterThanOp, cue.GreaterThanEqualOp, cue.LessThanOp, cue.LessThanEqualOp, cue.NotEqualOp:
-		if len(args) == 1 {
-			parts = append(parts, "be "+op.String()+" "+fmt.Sprint(args[0]))
-		}
-	case cue.CallOp:
-		if len(args) == 2 {
-			fn := fmt.Sprint(args[0])
-			switch {
-			case strings.HasSuffix(fn, "MinRunes") && fmt.Sprint(args[1]) == "1":
-				parts = append(parts, "not be empty")
-			case strings.HasSuffix(fn, "MinRunes"):
-				parts = append(parts, "be at least "+fmt.Sprint(args[1])+" characters long")
-			case strings.HasSuffix(fn, "MaxRunes"):
-				parts = append(parts, "be at most "+fmt.Sprint(args[1])+" characters long")
-			}
-		}
-	}
-	return parts
-}
-
-func kindOf(d *config.Value) cue.Kind {
+func kindOf(d *config.Value) spec.Kind {
 	switch d.Kind {
 	case config.Null:
-		return cue.NullKind
+		return spec.Null
 	case config.Bool:
-		return cue.BoolKind
+		return spec.Bool
 	case config.Int:
-		return cue.IntKind
+		return spec.Int
 	case config.Float:
-		return cue.FloatKind
+		return spec.Float
 	case config.String:
-		return cue.StringKind
+		return spec.String
 	case config.List:
-		return cue.ListKind
+		return spec.List
 	default:
-		return cue.StructKind
+		return spec.Struct
 	}
 }
 
 // kindWords renders a kind set for messages: "an integer", "a string or a
 // list".
-func kindWords(k cue.Kind) string {
+func kindWords(k spec.Kind) string {
 	var words []string
-	add := func(mask cue.Kind, w string) {
+	add := func(mask spec.Kind, w string) {
 		if k&mask == mask {
 			words = append(words, w)
 			k &^= mask
 		}
 	}
-	add(cue.NumberKind, "a number")
-	add(cue.IntKind, "an integer")
-	add(cue.FloatKind, "a number")
-	add(cue.StringKind, "a string")
-	add(cue.BoolKind, "a boolean")
-	add(cue.StructKind, "a map")
-	add(cue.ListKind, "a list")
-	add(cue.NullKind, "null")
-	add(cue.BytesKind, "bytes")
+	add(spec.Number, "a number")
+	add(spec.Int, "an integer")
+	add(spec.Float, "a number")
+	add(spec.String, "a string")
+	add(spec.Bool, "a boolean")
+	add(spec.Struct, "a map")
+	add(spec.List, "a list")
+	add(spec.Null, "null")
+	add(spec.Bytes, "bytes")
 	if len(words) == 0 {
 		return "nothing"
 	}
@@ -363,14 +235,15 @@ func kindWords(k cue.Kind) string {
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
-func describeAlts(n *node) string {
+func (w *walker) describeAlts(n *spec.Node) string {
 	var words []string
-	for _, a := range n.alts {
+	for _, i := range n.Alts {
+		a := w.s.node(i)
 		switch {
-		case a.v.IsConcrete() && a.kinds&(cue.StructKind|cue.ListKind) == 0:
-			words = append(words, fmt.Sprint(a.v))
+		case a.Concrete != "" && a.Kinds&spec.Composite == 0:
+			words = append(words, a.Concrete)
 		default:
-			words = append(words, kindWords(a.kinds))
+			words = append(words, kindWords(a.Kinds))
 		}
 	}
 	return strings.Join(words, " or ")
@@ -410,22 +283,22 @@ func describeScalar(d *config.Value) string {
 }
 
 // kindHint suggests the usual fix for a YAML scalar of the wrong kind.
-func kindHint(want cue.Kind, d *config.Value) string {
+func kindHint(want spec.Kind, d *config.Value) string {
 	switch {
 	case d.IsNix():
 		return "!nix is accepted only in service options, home.programs, home.modules and nixConfig"
-	case want&cue.StringKind != 0 && (d.Kind == config.Float || d.Kind == config.Int || d.Kind == config.Bool):
+	case want&spec.String != 0 && (d.Kind == config.Float || d.Kind == config.Int || d.Kind == config.Bool):
 		return fmt.Sprintf("YAML reads %s as a %s; quote it: %q", d.Str, d.Kind, d.Str)
-	case want&cue.IntKind != 0 && d.Kind == config.String:
+	case want&spec.Int != 0 && d.Kind == config.String:
 		if _, err := strconv.ParseInt(strings.TrimSpace(d.Str), 10, 64); err == nil {
 			return fmt.Sprintf("remove the quotes: %s", strings.TrimSpace(d.Str))
 		}
-	case want&cue.BoolKind != 0 && d.Kind == config.String:
+	case want&spec.Bool != 0 && d.Kind == config.String:
 		switch strings.ToLower(d.Str) {
 		case "true", "false", "yes", "no", "on", "off":
 			return "write true or false without quotes"
 		}
-	case want&cue.StringKind != 0 && d.Kind == config.Null:
+	case want&spec.String != 0 && d.Kind == config.Null:
 		return `an empty value is null in YAML; write "" for an empty string`
 	}
 	return ""

@@ -1,20 +1,20 @@
-package schema
+package cueschema
 
 import (
-	"cuelang.org/go/cue/ast"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+
+	"github.com/nix2gpu/nix2gpu/schema/internal/spec"
 )
 
-// node is the validation view of one place in the schema, derived from
-// the CUE value once at Load. Validation walks the data beside these
-// nodes, so unknown keys, kinds and required fields are checked in Go with
-// exact positions; only leaf constraints (patterns, bounds, enums) go back
-// to CUE.
+// node is the validation view of one place in the schema while it is
+// being worked out from its CUE value; export turns the finished nodes
+// into the plain data of package spec.
 type node struct {
 	c       *compiler
 	pending bool // not built yet; use get
@@ -26,8 +26,9 @@ type node struct {
 	nix   bool     // raw Nix (!nix) accepted here and below
 
 	// Maps.
+	isMap    bool
 	fields   map[string]*field
-	names    []string // field names, sorted, for suggestions
+	names    []string // field names, sorted
 	patterns []*pattern
 	open     bool // `...`: other keys allowed, unchecked
 
@@ -38,9 +39,9 @@ type node struct {
 	alts []*node
 
 	// Scalars.
-	plain bool      // only a kind, no further constraint
-	enum  []string  // concrete alternatives, rendered as CUE
-	pred  predicate // the constraint in Go; nil: ask CUE
+	plain bool       // only a kind, no further constraint
+	enum  []string   // concrete alternatives, rendered as CUE
+	pred  *spec.Pred // the constraint; nil: not translatable
 }
 
 type field struct {
@@ -49,44 +50,32 @@ type field struct {
 	v        cue.Value // the field's value, for its doc comment and default
 }
 
-// doc returns the field's doc comment.
-func (f *field) doc() string { return docOf(f.v) }
-
-// def returns the field's default as JSON, "" when it has none.
-func (f *field) def() string { return defaultJSON(f.v) }
-
 // pattern is a key constraint of a map ([#EnvName]: string).
 type pattern struct {
-	re   *regexp.Regexp // nil: any key
-	expr string         // the regular expression, for messages
+	expr string // the regular expression; "" for any key
 	node *node
 }
 
 // maxSchemaDepth stops a runaway compile on a recursive definition.
 const maxSchemaDepth = 32
 
-func (s *Schema) compile() (*node, error) {
+// buildTree works out every node below v and exports them.
+func buildTree(v cue.Value) (*spec.Tree, error) {
 	c := &compiler{memo: map[string]*node{}}
-	top := c.node(s.config, false, 0).get()
-	return top, c.err
+	top := c.node(v, false, 0)
+	resolveAll(top, map[*node]bool{})
+	if c.err != nil {
+		return nil, c.err
+	}
+	return export(top.get())
 }
 
-// compiler builds the node tree lazily: a node is worked out from its CUE
-// value the first time validation (or the docs) reaches it, so a file
-// that uses two service types never pays for the other thirty-seven.
-// Definitions used in several places (#Container under containers and
-// defaults, the service types) are built once and shared.
+// compiler builds the node tree. Definitions used in several places
+// (#Container under containers and defaults, the service types) are
+// built once and shared.
 type compiler struct {
 	memo map[string]*node
 	err  error // the first schema problem met while building
-}
-
-// compileNode builds the whole tree below v at once (tests, docs).
-func compileNode(v cue.Value, nix bool, depth int) (*node, error) {
-	c := &compiler{memo: map[string]*node{}}
-	n := c.node(v, nix, depth)
-	resolveAll(n, map[*node]bool{})
-	return n.get(), c.err
 }
 
 // resolveAll builds every node below n.
@@ -228,6 +217,7 @@ func (c *compiler) build(n *node) error {
 }
 
 func (c *compiler) structFields(n *node, v cue.Value, nix bool, depth int) error {
+	n.isMap = true
 	n.fields = map[string]*field{}
 	it, err := v.Fields(cue.Optional(true), cue.Patterns(true))
 	if err != nil {
@@ -246,11 +236,10 @@ func (c *compiler) structFields(n *node, v cue.Value, nix bool, depth int) error
 		if sel.ConstraintType() == cue.PatternConstraint {
 			p := &pattern{node: child}
 			if re, ok := regexOf(sel.Pattern()); ok {
-				p.expr = re
-				p.re, err = regexp.Compile(re)
-				if err != nil {
+				if _, err := regexp.Compile(re); err != nil {
 					return fmt.Errorf("schema at %s: key pattern %q: %w", v.Path(), re, err)
 				}
+				p.expr = re
 			}
 			n.patterns = append(n.patterns, p)
 			continue
@@ -339,20 +328,6 @@ func docOf(v cue.Value) string {
 		}
 	}
 	return strings.Join(parts, "\n")
-}
-
-// lookup returns the node for key in a map node: the field, or the first
-// pattern the key matches. ok is false when the key is not allowed.
-func (n *node) lookup(key string) (child *node, ok bool) {
-	if f := n.fields[key]; f != nil {
-		return f.node.get(), true
-	}
-	for _, p := range n.patterns {
-		if p.re == nil || p.re.MatchString(key) {
-			return p.node.get(), true
-		}
-	}
-	return nil, n.open
 }
 
 // exprOf is v.Expr with references resolved, so that
