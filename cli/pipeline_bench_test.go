@@ -13,8 +13,8 @@ import (
 
 // BenchmarkCommand runs whole CLI commands in-process: everything a
 // `nix2gpu validate` or `nix2gpu compile` process does except starting
-// the process, schema compilation included (each run loads it afresh, as
-// a process does). bench/run measures the same commands as processes.
+// the process; each run loads the schema afresh, as a process does.
+// bench/run measures the same commands as processes.
 func BenchmarkCommand(b *testing.B) {
 	typical, err := os.ReadFile("../examples/comfyui/nix2gpu.yaml")
 	if err != nil {

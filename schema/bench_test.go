@@ -8,14 +8,6 @@ import (
 	"github.com/nix2gpu/nix2gpu/config"
 )
 
-func BenchmarkLoad(b *testing.B) {
-	for b.Loop() {
-		if _, err := Load(); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // BenchmarkValidate measures validation of a typical 4-container project
 // and of 100- and 1000-container projects; the schema is compiled once.
 func BenchmarkValidate(b *testing.B) {
@@ -38,9 +30,9 @@ func BenchmarkValidate(b *testing.B) {
 	}
 }
 
-// BenchmarkLoadAndValidate is what one `nix2gpu validate` process pays:
-// compiling the schema and the first validation of a typical project
-// (which builds the parts of the validation tree the file uses).
+// BenchmarkLoadAndValidate is what one `nix2gpu validate` process pays
+// beyond starting: a fresh Schema and the first validation of a typical
+// project, which compiles the regular expressions the file meets.
 func BenchmarkLoadAndValidate(b *testing.B) {
 	f, ds := config.Parse("nix2gpu.yaml", benchdata.Project(4, false), config.Limits{})
 	if ds.HasErrors() {
