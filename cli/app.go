@@ -132,10 +132,3 @@ func NewApp(env *Env) *cli.App {
 	}
 	return app
 }
-
-// notYet is the action of a command whose implementation has not landed.
-func notYet(name string) cli.ActionFunc {
-	return func(*cli.Context) error {
-		return exitf(ExitUsage, "%s is not yet available in this build", name)
-	}
-}

@@ -266,13 +266,6 @@ func compiledConfigOf(ct *compiler.Container) *verify.CompiledConfig {
 	return cc
 }
 
-func displayDir(d string) string {
-	if d == "" {
-		return "the current directory"
-	}
-	return d
-}
-
 // verifyResult is one image's report and its verdicts, for output.
 type verifyResult struct {
 	Name     string           `json:"name"`

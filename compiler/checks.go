@@ -421,9 +421,7 @@ func (c *compiler) module(e *config.Value) (Expr, bool) {
 // user declared and the ones nix2gpu knows.
 func (c *compiler) moduleRoots() []string {
 	roots := append([]string{}, c.inputNames...)
-	for _, k := range []string{InputNix2Container, InputServicesFlake, InputProcessComposeFlake, InputHomeManager, InputAgenix} {
-		roots = append(roots, k)
-	}
+	roots = append(roots, InputNix2Container, InputServicesFlake, InputProcessComposeFlake, InputHomeManager, InputAgenix)
 	return sortedUnique(roots)
 }
 

@@ -55,27 +55,13 @@ type fakeGPU struct {
 
 func (g fakeGPU) Probe() (GPUInfo, error) { return g.info, g.err }
 
-var disabledErr = errors.New("nix: exit status 1: error: experimental Nix feature 'nix-command' is disabled; use '--extra-experimental-features nix-command' to override")
+var errDisabled = errors.New("nix: exit status 1: error: experimental Nix feature 'nix-command' is disabled; use '--extra-experimental-features nix-command' to override")
 
 func env(r fakeRunner, files mapFS, vars map[string]string, gpu GPUProber) Environment {
 	return Environment{
 		Runner: r, FS: files, GPU: gpu,
 		Getenv: func(k string) string { return vars[k] },
 	}
-}
-
-func find(t *testing.T, r Report, name string) []Check {
-	t.Helper()
-	var out []Check
-	for _, c := range r.Checks {
-		if c.Name == name {
-			out = append(out, c)
-		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("no %q check in %+v", name, r.Checks)
-	}
-	return out
 }
 
 func TestNix(t *testing.T) {
@@ -105,7 +91,7 @@ func TestNix(t *testing.T) {
 			runner: fakeRunner{installed: map[string]bool{"nix": true}, outputs: map[string]result{
 				"nix --version":   {out: "nix (Nix) 2.8.0\n"},
 				"nix config show": {err: errors.New("nix: exit status 1: error: 'config' is not a recognised command")},
-				"nix show-config": {err: disabledErr},
+				"nix show-config": {err: errDisabled},
 				"nix --extra-experimental-features nix-command show-config": {out: "cores = 0\nexperimental-features = nix-command\n"},
 			}},
 			wantNix:      OK,
@@ -117,7 +103,7 @@ func TestNix(t *testing.T) {
 			runner: fakeRunner{installed: map[string]bool{"nix": true}, outputs: map[string]result{
 				"nix --version":   {out: "nix (Nix) 2.8.0\n"},
 				"nix config show": {err: errors.New("unknown command")},
-				"nix show-config": {err: disabledErr},
+				"nix show-config": {err: errDisabled},
 				"nix --extra-experimental-features nix-command show-config": {out: "experimental-features = flakes nix-command\n"},
 			}},
 			wantNix:      OK,

@@ -158,7 +158,7 @@ func TestNix2ContainerBadFile(t *testing.T) {
 
 func tarNames(t *testing.T, data []byte) []string {
 	t.Helper()
-	img, err := tarball.LayerFromReader(bytes.NewReader(data))
+	img, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
 	must(t, err)
 	rc, err := img.Uncompressed()
 	must(t, err)
