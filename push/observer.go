@@ -44,9 +44,7 @@ func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
 		o.report(BlobUploaded, req.URL.Query().Get("digest"))
 	case req.Method == http.MethodHead && resp.StatusCode == http.StatusOK && strings.Contains(path, "/manifests/"):
 		if h, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest")); err == nil {
-			o.mu.Lock()
-			o.existing[h] = true
-			o.mu.Unlock()
+			o.sawManifest(h)
 		}
 	case req.Method == http.MethodPut && resp.StatusCode == http.StatusCreated && strings.Contains(path, "/manifests/"):
 		h, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest"))
@@ -81,6 +79,13 @@ func (o *observer) report(kind EventKind, digest string) {
 	o.seen[h] = kind
 	o.mu.Unlock()
 	o.emit(Event{Kind: kind, Digest: h})
+}
+
+// sawManifest notes that the registry holds digest under the pushed tag.
+func (o *observer) sawManifest(digest v1.Hash) {
+	o.mu.Lock()
+	o.existing[digest] = true
+	o.mu.Unlock()
 }
 
 // alreadyThere reports every blob in sizes as skipped when the registry

@@ -59,6 +59,8 @@ type Options struct {
 	// secrets, set by Push, collects the credentials sent so that error
 	// text never shows them.
 	secrets *secrets
+	// plain, set by Push, knows the registries that answered plain HTTP.
+	plain *plainHTTP
 
 	// Progress, when not nil, is called for every event. It may be called
 	// from several goroutines at once, but never twice at once for the same
@@ -142,7 +144,8 @@ func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Res
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	opts.Transport = recordingTransport{inner: transportOf(opts), s: sec}
+	opts.plain = newPlainHTTP(transportOf(opts))
+	opts.Transport = recordingTransport{inner: opts.plain, s: sec}
 	opts.Keychain = recordingKeychain{kc: kc, s: sec}
 	opts.secrets = sec
 
@@ -244,6 +247,14 @@ func pushOne(ctx context.Context, img v1.Image, tag name.Reference, opts Options
 		}
 	}
 	obs := newObserver(transportOf(opts), emit)
+	if digest, ok := alreadyTagged(ctx, img, tag, sizes, opts); ok {
+		// Every blob is there, as the manifest that names them is.
+		obs.sawManifest(digest)
+		obs.alreadyThere(digest, sizes)
+		res := Result{Ref: ref, Digest: digest}
+		res.Uploaded, res.Skipped, res.UploadedBytes = obs.counts(sizes)
+		return res, nil
+	}
 	if err := remote.Write(tag, img, remoteOptions(ctx, opts, obs, emit)...); err != nil {
 		return Result{}, classify(tag.Context().RegistryStr(), err)
 	}
@@ -260,6 +271,27 @@ func pushOne(ctx context.Context, img v1.Image, tag name.Reference, opts Options
 	res := Result{Ref: ref, Digest: digest}
 	res.Uploaded, res.Skipped, res.UploadedBytes = obs.counts(sizes)
 	return res, nil
+}
+
+// alreadyTagged returns img's digest and true when tag, on a loopback
+// registry, already names exactly img (see loopback.go). Images whose
+// digest is known only after upload (stream layers) are never checked.
+func alreadyTagged(ctx context.Context, img v1.Image, tag name.Reference, sizes map[v1.Hash]int64, opts Options) (v1.Hash, bool) {
+	if opts.plain == nil || sizes == nil || !isLoopback(tag.Context().RegistryStr()) {
+		return v1.Hash{}, false
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return v1.Hash{}, false
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		mt = ""
+	}
+	if !tagHolds(ctx, transportOf(opts), opts.plain, tag, digest, mt, opts.UserAgent) {
+		return v1.Hash{}, false
+	}
+	return digest, true
 }
 
 func transportOf(opts Options) http.RoundTripper {

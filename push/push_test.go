@@ -132,8 +132,8 @@ func TestPushAndRepushRealRegistry(t *testing.T) {
 		t.Errorf("re-push reported uploads: %v", up)
 	}
 
-	// The same tag again: remote.Write sees the manifest is there and asks
-	// about no blob; all of them still count as skipped.
+	// The same tag again: the manifest under the tag is this image's, so
+	// no blob is asked about; all of them still count as skipped.
 	rec3 := &recorder{}
 	res, err = Push(context.Background(), img, []string{ref}, fastOptions(rec3))
 	if err != nil {
