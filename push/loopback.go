@@ -157,3 +157,63 @@ func tagHolds(ctx context.Context, rt http.RoundTripper, plain *plainHTTP, ref n
 	got, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest"))
 	return err == nil && got == want
 }
+
+// loopbackCopyBuffer is how much of a blob a loopback connection copies
+// per write.
+const loopbackCopyBuffer = 1 << 20
+
+// copyToLoopback wraps dial so that connections to this machine send
+// request bodies by copying them through a buffer instead of with
+// sendfile. With sendfile the registry's reads copy each segment out of
+// the pushed file's page-cache pages; with a copy they read segments the
+// kernel has just filled. Pushing a 1 GiB layer to docker-registry on
+// 127.0.0.1, where the registry's CPU time is what bounds a first push,
+// that took the registry's CPU time from about 3.8 s to 3.4 s and the
+// push's wall time down about 7%, for about 0.2 s more CPU here.
+// Connections to other machines keep sendfile: there the network, not the
+// receiver, sets the pace.
+func copyToLoopback(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil || !isLoopback(addr) {
+			return c, err
+		}
+		return &copyingConn{Conn: c}, nil
+	}
+}
+
+// copyingConn is a connection whose ReadFrom (used by net/http to send
+// request bodies) copies in large writes.
+type copyingConn struct {
+	net.Conn
+}
+
+func (c *copyingConn) ReadFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, loopbackCopyBuffer)
+	var total int64
+	for {
+		n, rerr := io.ReadFull(r, buf)
+		if n > 0 {
+			w, werr := c.Conn.Write(buf[:n])
+			total += int64(w)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		switch rerr {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			return total, nil
+		default:
+			return total, rerr
+		}
+	}
+}
+
+// CloseWrite half-closes the connection when the underlying one can.
+func (c *copyingConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return fmt.Errorf("%T cannot half-close", c.Conn)
+}

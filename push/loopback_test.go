@@ -1,10 +1,12 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -223,5 +225,119 @@ func TestPlainHTTPTransport(t *testing.T) {
 		if tt.refused && retryable(err) {
 			t.Errorf("%s: refusal counts as retryable", tt.describe)
 		}
+	}
+}
+
+// stubConn is a connection that does nothing, to tell wrapped from bare.
+type stubConn struct{ net.Conn }
+
+func TestCopyToLoopbackWrapsOnlyLoopback(t *testing.T) {
+	dial := copyToLoopback(func(context.Context, string, string) (net.Conn, error) { return stubConn{}, nil })
+	tests := []struct {
+		addr   string
+		copied bool
+	}{
+		{"127.0.0.1:5000", true},
+		{"[::1]:5000", true},
+		{"localhost:5000", true},
+		{"10.1.2.3:5000", false},
+		{"ghcr.io:443", false},
+	}
+	for _, tt := range tests {
+		c, err := dial(context.Background(), "tcp", tt.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, copied := c.(*copyingConn); copied != tt.copied {
+			t.Errorf("dial %s: %T, want copying %v", tt.addr, c, tt.copied)
+		}
+	}
+
+	// The transport a push builds dials that way.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	tr, ok := transportOf(Options{}).(*http.Transport)
+	if !ok {
+		t.Fatalf("transportOf: %T", transportOf(Options{}))
+	}
+	c, err := tr.DialContext(context.Background(), "tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, copied := c.(*copyingConn); !copied {
+		t.Errorf("the push transport dials 127.0.0.1 as %T, want a copying connection", c)
+	}
+}
+
+// TestCopyingConnSendsEverything sends bodies of sizes around the copy
+// buffer's through a loopback connection, as net/http hands them over (a
+// LimitedReader), and checks what arrives.
+func TestCopyingConnSendsEverything(t *testing.T) {
+	sizes := []int{0, 1, loopbackCopyBuffer - 1, loopbackCopyBuffer, loopbackCopyBuffer + 1, 3*loopbackCopyBuffer + 5}
+	for _, size := range sizes {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			defer l.Close()
+			c, err := l.Accept()
+			if err != nil {
+				got <- nil
+				return
+			}
+			defer c.Close()
+			b, _ := io.ReadAll(c)
+			got <- b
+		}()
+		dial := copyToLoopback((&net.Dialer{}).DialContext)
+		c, err := dial(context.Background(), "tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.Repeat([]byte("nix2gpu!"), size/8+1)[:size]
+		// One byte more than the limit: the copy must stop at the limit.
+		src := &io.LimitedReader{R: bytes.NewReader(append(want, 'X')), N: int64(size)}
+		n, err := c.(io.ReaderFrom).ReadFrom(src)
+		if err != nil || n != int64(size) {
+			t.Errorf("size %d: ReadFrom = %d, %v", size, n, err)
+		}
+		if err := c.(*copyingConn).CloseWrite(); err != nil {
+			t.Errorf("size %d: CloseWrite: %v", size, err)
+		}
+		if b := <-got; !bytes.Equal(b, want) {
+			t.Errorf("size %d: received %d bytes, want %d equal ones", size, len(b), len(want))
+		}
+		c.Close()
+	}
+}
+
+// failingReader fails after some bytes, as a layer file on a failing disk.
+type failingReader struct{ left int }
+
+var errDisk = errors.New("disk failed")
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, errDisk
+	}
+	n := min(len(p), r.left)
+	r.left -= n
+	return n, nil
+}
+
+func TestCopyingConnReportsReadErrors(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	go io.Copy(io.Discard, b)
+	c := &copyingConn{Conn: a}
+	n, err := c.ReadFrom(&failingReader{left: 10})
+	if !errors.Is(err, errDisk) || n != 10 {
+		t.Errorf("ReadFrom = %d, %v; want 10, %v", n, err, errDisk)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -303,6 +304,11 @@ func transportOf(opts Options) http.RoundTripper {
 		return remote.DefaultTransport
 	}
 	t := base.Clone()
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	t.DialContext = copyToLoopback(dial)
 	t.ResponseHeaderTimeout = opts.ResponseTimeout
 	if t.ResponseHeaderTimeout <= 0 {
 		t.ResponseHeaderTimeout = DefaultResponseTimeout
