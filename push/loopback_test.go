@@ -12,7 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/nix2gpu/nix2gpu/internal/testregistry"
@@ -339,5 +341,45 @@ func TestCopyingConnReportsReadErrors(t *testing.T) {
 	n, err := c.ReadFrom(&failingReader{left: 10})
 	if !errors.Is(err, errDisk) || n != 10 {
 		t.Errorf("ReadFrom = %d, %v; want 10, %v", n, err, errDisk)
+	}
+}
+
+// TestTagCheckGivesUpOnStalledRegistry: the check before a push waits for
+// a loopback registry only briefly, even when the caller's transport has
+// no timeout; the full push then deals with the registry.
+func TestTagCheckGivesUpOnStalledRegistry(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	old := tagCheckTimeout
+	tagCheckTimeout = 50 * time.Millisecond
+	defer func() { tagCheckTimeout = old }()
+
+	ref, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://") + "/x/stall:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := randomImage(t, 1)
+	sizes, err := blobSizes(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{plain: newPlainHTTP(&http.Transport{})}
+	opts.Transport = opts.plain
+	done := make(chan bool, 1)
+	go func() {
+		_, ok := alreadyTagged(context.Background(), img, ref, sizes, opts)
+		done <- ok
+	}()
+	select {
+	case ok := <-done:
+		if ok {
+			t.Error("a registry that never answered counts as holding the image")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the tag check is still waiting for a stalled registry")
 	}
 }

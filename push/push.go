@@ -32,6 +32,10 @@ const (
 	DefaultResponseTimeout = 2 * time.Minute
 )
 
+// tagCheckTimeout bounds the check of a loopback registry's tag before a
+// push (see loopback.go).
+var tagCheckTimeout = 10 * time.Second
+
 // Options tune a push. The zero value is ready to use.
 type Options struct {
 	// Jobs bounds how many blobs upload at once.
@@ -289,6 +293,14 @@ func alreadyTagged(ctx context.Context, img v1.Image, tag name.Reference, sizes 
 	if err != nil {
 		mt = ""
 	}
+	// A registry that is down or stalled is the full push's to report,
+	// with its retries; the check waits for it only briefly.
+	wait := tagCheckTimeout
+	if opts.ResponseTimeout > 0 && opts.ResponseTimeout < wait {
+		wait = opts.ResponseTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	if !tagHolds(ctx, transportOf(opts), opts.plain, tag, digest, mt, opts.UserAgent) {
 		return v1.Hash{}, false
 	}
