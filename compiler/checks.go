@@ -102,11 +102,28 @@ func sanitizeName(n string) string {
 	return s
 }
 
-// ociTag is the OCI distribution spec's tag grammar.
-var ociTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+// validTag reports whether tag follows the OCI distribution spec's tag
+// grammar, [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. It is written out rather
+// than compiled as a regular expression: the bounded repetition expands
+// to over a hundred states, which every process would pay for at start.
+func validTag(tag string) bool {
+	if len(tag) == 0 || len(tag) > 128 {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		b := tag[i]
+		switch {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '_':
+		case (b == '.' || b == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func (c *compiler) checkTag(v *config.Value, tag string) bool {
-	if ociTag.MatchString(tag) {
+	if validTag(tag) {
 		return true
 	}
 	c.errorAt(v, "use up to 128 letters, digits, _, . and -, not starting with . or -", "invalid image tag %q", tag)
