@@ -29,6 +29,9 @@ with its 'tag'. Blobs upload in parallel; those a registry already has are
 skipped, so a repeated or interrupted push sends only what is missing.
 Failed requests are retried with backoff. Credentials come from the Docker
 config (docker login) and its credential helpers; they are never printed.
+A registry on this machine (127.0.0.1, ::1, localhost) is asked over plain
+HTTP first, and when its tag already names the image the push ends after
+that one request.
 
 The direct form pushes any image without a project: --image takes an OCI
 layout directory, a docker archive, a nix2container JSON file or a registry
