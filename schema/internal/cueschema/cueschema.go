@@ -1,7 +1,7 @@
 // Package cueschema compiles the CUE definition of the nix2gpu.yaml format
 // (nix2gpu.cue at the module root and the CUE files of package schema) and
-// derives from it what nix2gpu ships: the validation tree (package spec),
-// the JSON Schema for editors and the merged CUE text. It runs at
+// derives from it what nix2gpu ships: the validation tree (package spec)
+// and the JSON Schema for editors. It runs at
 // `go generate` time and in tests, never in the nix2gpu binary, so that
 // validating a file evaluates no CUE.
 package cueschema
@@ -11,10 +11,8 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
-	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
 
 	"github.com/nix2gpu/nix2gpu"
@@ -27,14 +25,12 @@ type Schema struct {
 	ctx    *cue.Context
 	root   cue.Value   // the whole package
 	config cue.Value   // #Config
-	files  []*ast.File // the parsed CUE files, for CUE()
 }
 
 // Load compiles the embedded CUE definition.
 func Load() (*Schema, error) {
 	ctx := cuecontext.New()
 	inst := build.NewContext().NewInstance("", nil)
-	var files []*ast.File
 	for _, name := range nix2gpu.SchemaFileNames() {
 		data, err := nix2gpu.SchemaFiles.ReadFile(name)
 		if err != nil {
@@ -47,7 +43,6 @@ func Load() (*Schema, error) {
 		if err := inst.AddSyntax(f); err != nil {
 			return nil, fmt.Errorf("adding %s: %w", name, err)
 		}
-		files = append(files, f)
 	}
 	root := ctx.BuildInstance(inst)
 	if err := root.Err(); err != nil {
@@ -56,7 +51,7 @@ func Load() (*Schema, error) {
 	if err := root.Validate(); err != nil {
 		return nil, fmt.Errorf("schema does not validate: %w", err)
 	}
-	s := &Schema{ctx: ctx, root: root, files: files}
+	s := &Schema{ctx: ctx, root: root}
 	s.config = root.LookupPath(cue.ParsePath("#Config"))
 	if !s.config.Exists() {
 		return nil, fmt.Errorf("schema has no #Config")
@@ -99,43 +94,4 @@ func (s *Schema) Definition(name string) (*spec.Tree, string, error) {
 		}
 	}
 	return t, def, nil
-}
-
-// CUE returns the CUE source of the schema as one self-contained file
-// (package nix2gpu), formatted by CUE.
-func (s *Schema) CUE() (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	merged := &ast.File{}
-	imports := &ast.ImportDecl{}
-	seen := map[string]bool{}
-	var decls []ast.Decl
-	for i, f := range s.files {
-		for _, d := range f.Decls {
-			switch d := d.(type) {
-			case *ast.Package:
-				if i == 0 {
-					merged.Decls = append(merged.Decls, d)
-				}
-			case *ast.ImportDecl:
-				for _, spec := range d.Specs {
-					if !seen[spec.Path.Value] {
-						seen[spec.Path.Value] = true
-						imports.Specs = append(imports.Specs, spec)
-					}
-				}
-			default:
-				decls = append(decls, d)
-			}
-		}
-	}
-	if len(imports.Specs) > 0 {
-		merged.Decls = append(merged.Decls, imports)
-	}
-	merged.Decls = append(merged.Decls, decls...)
-	out, err := format.Node(merged)
-	if err != nil {
-		return "", fmt.Errorf("formatting the merged schema: %w", err)
-	}
-	return string(out), nil
 }
