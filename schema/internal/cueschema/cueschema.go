@@ -23,8 +23,8 @@ import (
 type Schema struct {
 	mu     sync.Mutex // CUE values are not safe for concurrent evaluation
 	ctx    *cue.Context
-	root   cue.Value   // the whole package
-	config cue.Value   // #Config
+	root   cue.Value // the whole package
+	config cue.Value // #Config
 }
 
 // Load compiles the embedded CUE definition.
