@@ -266,20 +266,6 @@ func TestNixStringRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	for _, l := range c.Labels {
-		for what, v := range map[string][]any{
-			"service option": got.Services["postgres"]["pg"][l.Name],
-			"home program":   got.Programs["git"][l.Name],
-		} {
-			if len(v) != 2 || v[0] != l.Value {
-				t.Errorf("%s %q: got %v, want [%q ...]", what, l.Name, v, l.Value)
-				continue
-			}
-			if m, ok := v[1].(map[string]any); !ok || m[l.Name] != l.Value {
-				t.Errorf("%s %q: nested value %v", what, l.Name, v[1])
-			}
-		}
-	}
 	for i, s := range scripts {
 		if at(got.Scripts, i) != s {
 			t.Errorf("startup %d: got %q, want %q", i, at(got.Scripts, i), s)
