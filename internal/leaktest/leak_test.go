@@ -222,31 +222,9 @@ func (a *authRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // planted credentials and refuses the push; neither the credentials nor
 // their Basic encoding may appear in push's output, in any format.
 func TestPushDoesNotLeakCredentials(t *testing.T) {
-	image, err := filepath.Abs(filepath.Join("..", "..", "testdata", "images", "good"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(image); err != nil {
-		t.Skipf("test image not present: %v", err)
-	}
 	reg := &authRegistry{}
-	srv := httptest.NewServer(reg)
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
-
-	dir, env, _ := plantProject(t)
-	auth := base64.StdEncoding.EncodeToString([]byte(registryUser + ":" + registryToken))
-	write(t, filepath.Join(env["DOCKER_CONFIG"], "config.json"), `{"auths": {"`+host+`": {"auth": "`+auth+`"}}}`)
-	// go-containerregistry's default keychain reads the process
-	// environment, not cli.Env.
-	t.Setenv("DOCKER_CONFIG", env["DOCKER_CONFIG"])
-
-	for _, format := range []string{"text", "json"} {
-		code, stdout, stderr := run(t, dir, env, "push", "--format", format, "--attempts", "1", "--image", image, "--to", host+"/acme/leak:v1")
-		if code == 0 {
-			t.Fatalf("push to a refusing registry succeeded:\n%s%s", stdout, stderr)
-		}
-		assertClean(t, "push --format "+format, stdout+stderr)
+	for format, out := range refusedPushes(t, reg) {
+		assertClean(t, "push --format "+format, out)
 	}
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
@@ -311,6 +289,19 @@ func echoRegistry(w http.ResponseWriter, r *http.Request) {
 // the Basic token landed in the terminal or CI log; push now redacts
 // every credential it resolved, and its Basic encoding.)
 func TestPushRedactsEchoedCredentials(t *testing.T) {
+	for format, out := range refusedPushes(t, http.HandlerFunc(echoRegistry)) {
+		if !strings.Contains(out, "rejected credentials") {
+			t.Fatalf("the registry's message is not shown at all; the test proves nothing:\n%s", out)
+		}
+		assertClean(t, "push --format "+format+" with an echoing registry", out)
+	}
+}
+
+// refusedPushes runs push, in text and in JSON, against registry (served
+// on loopback) with the planted credentials in the Docker config, and
+// returns each run's stdout and stderr by format. Every push must fail.
+func refusedPushes(t *testing.T, registry http.Handler) map[string]string {
+	t.Helper()
 	image, err := filepath.Abs(filepath.Join("..", "..", "testdata", "images", "good"))
 	if err != nil {
 		t.Fatal(err)
@@ -318,21 +309,24 @@ func TestPushRedactsEchoedCredentials(t *testing.T) {
 	if _, err := os.Stat(image); err != nil {
 		t.Skipf("test image not present: %v", err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(echoRegistry))
-	defer srv.Close()
+	srv := httptest.NewServer(registry)
+	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
+
 	dir, env, _ := plantProject(t)
 	auth := base64.StdEncoding.EncodeToString([]byte(registryUser + ":" + registryToken))
 	write(t, filepath.Join(env["DOCKER_CONFIG"], "config.json"), `{"auths": {"`+host+`": {"auth": "`+auth+`"}}}`)
+	// go-containerregistry's default keychain reads the process
+	// environment, not cli.Env.
 	t.Setenv("DOCKER_CONFIG", env["DOCKER_CONFIG"])
+
+	outs := map[string]string{}
 	for _, format := range []string{"text", "json"} {
 		code, stdout, stderr := run(t, dir, env, "push", "--format", format, "--attempts", "1", "--image", image, "--to", host+"/acme/leak:v1")
 		if code == 0 {
 			t.Fatalf("push to a refusing registry succeeded:\n%s%s", stdout, stderr)
 		}
-		if !strings.Contains(stdout+stderr, "rejected credentials") {
-			t.Fatalf("the registry's message is not shown at all; the test proves nothing:\n%s%s", stdout, stderr)
-		}
-		assertClean(t, "push --format "+format+" with an echoing registry", stdout+stderr)
+		outs[format] = stdout + stderr
 	}
+	return outs
 }
