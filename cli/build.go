@@ -386,18 +386,6 @@ func writeFlake(p *compiler.Project, dir string) error {
 	if err != nil {
 		return exitf(ExitFindings, "generating the flake: %v", err)
 	}
-	_, err = workspace.Apply(workspace.Plan{
-		Dir:       dir,
-		Files:     files,
-		Generated: emit.IsGenerated,
-		Prune:     []string{emit.LibDir},
-	})
-	var conflict *workspace.ConflictError
-	switch {
-	case errors.As(err, &conflict):
-		return exitf(ExitFindings, "%v", err)
-	case err != nil:
-		return exitf(ExitEnv, "%v", err)
-	}
-	return nil
+	_, err = workspace.Apply(flakePlan(dir, files))
+	return workspaceExit(err)
 }

@@ -78,12 +78,7 @@ Examples:
 					dir = filepath.Join(env.Dir, dir)
 				}
 			}
-			plan := workspace.Plan{
-				Dir:       dir,
-				Files:     files,
-				Generated: emit.IsGenerated,
-				Prune:     []string{emit.LibDir},
-			}
+			plan := flakePlan(dir, files)
 			check := c.Bool("check")
 			var changes []workspace.Change
 			if check {
@@ -91,12 +86,8 @@ Examples:
 			} else {
 				changes, err = workspace.Apply(plan)
 			}
-			var conflict *workspace.ConflictError
-			switch {
-			case errors.As(err, &conflict):
-				return exitf(ExitFindings, "%v", err)
-			case err != nil:
-				return exitf(ExitEnv, "%v", err)
+			if err := workspaceExit(err); err != nil {
+				return err
 			}
 			return reportCompile(env, out, ds, f, changes, check, displayPath(env.Dir, dir), hasSecrets(p.Containers) && !samePath(dir, projectDir))
 		},
@@ -187,4 +178,30 @@ func displayPath(cwd, path string) string {
 
 func samePath(a, b string) bool {
 	return filepath.Clean(a) == filepath.Clean(b)
+}
+
+// flakePlan is the workspace plan that puts the generated files in dir:
+// the files emit marks as generated may be replaced, stale ones under the
+// library directory are pruned, anything else is left alone.
+func flakePlan(dir string, files emit.Files) workspace.Plan {
+	return workspace.Plan{
+		Dir:       dir,
+		Files:     files,
+		Generated: emit.IsGenerated,
+		Prune:     []string{emit.LibDir},
+	}
+}
+
+// workspaceExit maps a failed write of the flake to its exit status: a
+// hand-written file in the way is a finding, anything else the
+// environment's fault.
+func workspaceExit(err error) error {
+	var conflict *workspace.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		return exitf(ExitFindings, "%v", err)
+	case err != nil:
+		return exitf(ExitEnv, "%v", err)
+	}
+	return nil
 }
