@@ -16,24 +16,16 @@ import (
 // the process; each run loads the schema afresh, as a process does.
 // bench/run measures the same commands as processes.
 func BenchmarkCommand(b *testing.B) {
-	typical, err := os.ReadFile("../examples/comfyui/nix2gpu.yaml")
+	inputs, err := benchdata.Inputs("..")
 	if err != nil {
-		b.Fatalf("reading the typical example: %v", err)
-	}
-	inputs := []struct {
-		name string
-		src  []byte
-	}{
-		{"typical", typical},
-		{"containers=100", benchdata.Project(100, false)},
-		{"containers=1000", benchdata.Project(1000, false)},
+		b.Fatal(err)
 	}
 	for _, cmd := range []string{"validate", "compile"} {
 		for _, in := range inputs {
-			b.Run(cmd+"/"+in.name, func(b *testing.B) {
+			b.Run(cmd+"/"+in.Name, func(b *testing.B) {
 				dir := b.TempDir()
 				file := filepath.Join(dir, "nix2gpu.yaml")
-				if err := os.WriteFile(file, in.src, 0o644); err != nil {
+				if err := os.WriteFile(file, in.Src, 0o644); err != nil {
 					b.Fatal(err)
 				}
 				env := &cli.Env{

@@ -9,6 +9,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 )
 
 // Project returns a nix2gpu.yaml with n containers. With typo set, the
@@ -80,4 +82,26 @@ func Write(w io.Writer, n int, typo bool) {
 			p("    services:\n      vllm:\n        api:\n          enable: true\n          port: %d\n          model: facebook/opt-125m\n", 9000+i%1000)
 		}
 	}
+}
+
+// Input is one input of the Go benchmarks: the sub-benchmark's name and
+// the file.
+type Input struct {
+	Name string
+	Src  []byte
+}
+
+// Inputs returns the inputs the Go benchmarks of every stage share: the
+// typical example (examples/comfyui, read below root, the repository
+// root) and generated projects of 100 and 1000 containers.
+func Inputs(root string) ([]Input, error) {
+	typical, err := os.ReadFile(filepath.Join(root, "examples", "comfyui", "nix2gpu.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the typical example: %w", err)
+	}
+	return []Input{
+		{"typical", typical},
+		{"containers=100", Project(100, false)},
+		{"containers=1000", Project(1000, false)},
+	}, nil
 }
