@@ -3,12 +3,12 @@ package compiler
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"unicode/utf8"
 
+	"github.com/nix2gpu/nix2gpu/bench/benchdata"
 	"github.com/nix2gpu/nix2gpu/config"
 	"github.com/nix2gpu/nix2gpu/diag"
 	"github.com/nix2gpu/nix2gpu/internal/nixlit"
@@ -34,12 +34,9 @@ func FuzzCompile(f *testing.F) {
 	for _, s := range compileSeeds() {
 		f.Add([]byte(s))
 	}
-	if paths, _ := filepath.Glob(filepath.Join("..", "examples", "*", "nix2gpu.yaml")); len(paths) > 0 {
-		for _, p := range paths {
-			if b, err := os.ReadFile(p); err == nil {
-				f.Add(b)
-			}
-		}
+	examples, _ := benchdata.Examples("..")
+	for _, in := range examples {
+		f.Add(in.Src)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		file, _ := config.Parse("nix2gpu.yaml", src, fuzzLimits)

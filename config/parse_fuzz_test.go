@@ -1,12 +1,11 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/nix2gpu/nix2gpu/bench/benchdata"
 	"github.com/nix2gpu/nix2gpu/diag"
 )
 
@@ -27,12 +26,9 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	// The examples are the most realistic seeds there are.
-	if paths, _ := filepath.Glob(filepath.Join("..", "examples", "*", "nix2gpu.yaml")); len(paths) > 0 {
-		for _, p := range paths {
-			if b, err := os.ReadFile(p); err == nil {
-				f.Add(b)
-			}
-		}
+	examples, _ := benchdata.Examples("..")
+	for _, in := range examples {
+		f.Add(in.Src)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		file, ds := Parse("nix2gpu.yaml", src, fuzzLimits)

@@ -2,12 +2,11 @@ package emit_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 	"testing/fstest"
 	"unicode/utf8"
 
+	"github.com/nix2gpu/nix2gpu/bench/benchdata"
 	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/config"
 	"github.com/nix2gpu/nix2gpu/diag"
@@ -42,12 +41,9 @@ func FuzzGenerate(f *testing.F) {
 	for _, s := range generateSeeds {
 		f.Add([]byte(s))
 	}
-	if paths, _ := filepath.Glob(filepath.Join("..", "examples", "*", "nix2gpu.yaml")); len(paths) > 0 {
-		for _, p := range paths {
-			if b, err := os.ReadFile(p); err == nil {
-				f.Add(b)
-			}
-		}
+	examples, _ := benchdata.Examples("..")
+	for _, in := range examples {
+		f.Add(in.Src)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		files := generate(t, sch, src)

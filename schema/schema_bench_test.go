@@ -1,10 +1,9 @@
 package schema_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/nix2gpu/nix2gpu/bench/benchdata"
 	"github.com/nix2gpu/nix2gpu/config"
 	"github.com/nix2gpu/nix2gpu/schema"
 )
@@ -17,20 +16,16 @@ func BenchmarkValidateExamples(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	files, err := filepath.Glob("../examples/*/nix2gpu.yaml")
-	if err != nil || len(files) == 0 {
-		b.Fatalf("no examples found: %v", err)
+	examples, err := benchdata.Examples("..")
+	if err != nil {
+		b.Fatal(err)
 	}
-	for _, file := range files {
-		src, err := os.ReadFile(file)
-		if err != nil {
-			b.Fatal(err)
-		}
-		f, ds := config.Parse(file, src, config.Limits{})
+	for _, in := range examples {
+		f, ds := config.Parse("nix2gpu.yaml", in.Src, config.Limits{})
 		if ds.HasErrors() {
-			b.Fatalf("parse %s: %v", file, ds)
+			b.Fatalf("parse %s: %v", in.Name, ds)
 		}
-		b.Run(filepath.Base(filepath.Dir(file)), func(b *testing.B) {
+		b.Run(in.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if ds := s.Validate(f); ds.HasErrors() {

@@ -105,3 +105,25 @@ func Inputs(root string) ([]Input, error) {
 		{"containers=1000", Project(1000, false)},
 	}, nil
 }
+
+// Examples returns the bundled example projects (examples/*/nix2gpu.yaml
+// below root), named by their directory: the most realistic inputs there
+// are, for benchmarks and as fuzzing seeds.
+func Examples(root string) ([]Input, error) {
+	paths, err := filepath.Glob(filepath.Join(root, "examples", "*", "nix2gpu.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no examples under %s", filepath.Join(root, "examples"))
+	}
+	out := make([]Input, 0, len(paths))
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Input{Name: filepath.Base(filepath.Dir(p)), Src: src})
+	}
+	return out, nil
+}
