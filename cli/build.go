@@ -17,8 +17,6 @@ import (
 	"github.com/nix2gpu/nix2gpu/build"
 	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/diag"
-	"github.com/nix2gpu/nix2gpu/emit"
-	"github.com/nix2gpu/nix2gpu/workspace"
 )
 
 func buildCommand(env *Env) *cli.Command {
@@ -48,7 +46,11 @@ Examples:
 			if err != nil {
 				return err
 			}
-			results, _, err := compileAndBuild(c, env, out, args)
+			_, dir, names, err := compileAndSelect(c, env, out, args)
+			if err != nil {
+				return err
+			}
+			results, err := buildSelected(c, env, dir, names)
 			if err != nil {
 				return err
 			}
@@ -69,26 +71,12 @@ func buildFlags() []cli.Flag {
 	}
 }
 
-// compileAndBuild compiles the project, checks the requested container
-// names and builds them, rendering progress on stderr.
-func compileAndBuild(c *cli.Context, env *Env, out *Output, args []string) ([]build.Result, *compiler.Project, error) {
-	proj, dir, names, err := compileAndSelect(c, env, out, args)
-	if err != nil {
-		return nil, nil, err
-	}
-	results, err := buildSelected(c, env, dir, names)
-	if err != nil {
-		return nil, nil, err
-	}
-	return results, proj, nil
-}
-
 // compileAndSelect compiles the project and resolves the containers to
 // build: those named in args, or all of them. A --system the flake has no
 // packages for is refused here, before nix runs. It returns the project,
 // the directory holding flake.nix and the container names.
 func compileAndSelect(c *cli.Context, env *Env, out *Output, args []string) (*compiler.Project, string, []string, error) {
-	proj, dir, err := compileForBuild(c, env, out, c.String("file"))
+	proj, dir, err := compileForBuild(env, out, c.String("file"))
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -131,11 +119,11 @@ func buildSelected(c *cli.Context, env *Env, dir string, names []string) ([]buil
 // pipeline: read, validate and compile the config, print its diagnostics,
 // and write the generated flake next to it. It returns the project and the
 // directory holding flake.nix.
-func compileForBuild(c *cli.Context, env *Env, out *Output, file string) (*compiler.Project, string, error) {
+func compileForBuild(env *Env, out *Output, file string) (*compiler.Project, string, error) {
 	if err := checkConfigReadable(env, file); err != nil {
 		return nil, "", err
 	}
-	proj, f, ds := loadProject(c, env, file)
+	proj, f, ds := loadProject(env, file)
 	diagOut := out
 	if out.Format == diag.FormatJSON && !ds.HasErrors() {
 		// Warnings go to stderr as text, so stdout holds one JSON
@@ -150,12 +138,10 @@ func compileForBuild(c *cli.Context, env *Env, out *Output, file string) (*compi
 	if ds.HasErrors() || proj == nil {
 		return nil, "", silentExit(ExitFindings)
 	}
-	path, _ := configPath(env, file)
-	dir := filepath.Dir(path)
-	if err := writeFlake(proj, dir); err != nil {
+	if _, err := writeFlake(proj, f.Dir, false); err != nil {
 		return nil, "", err
 	}
-	return proj, dir, nil
+	return proj, f.Dir, nil
 }
 
 // selectContainers returns the requested names in order, or every
@@ -376,16 +362,4 @@ func storeName(path string) string {
 		return base[i+1:]
 	}
 	return base
-}
-
-// writeFlake writes the generated flake next to the config as 'nix2gpu
-// compile' does: only changed files, atomically, never over a hand-written
-// flake.nix.
-func writeFlake(p *compiler.Project, dir string) error {
-	files, err := emit.Generate(p)
-	if err != nil {
-		return exitf(ExitFindings, "generating the flake: %v", err)
-	}
-	_, err = workspace.Apply(flakePlan(dir, files))
-	return workspaceExit(err)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/config"
 	"github.com/nix2gpu/nix2gpu/diag"
 	"github.com/nix2gpu/nix2gpu/emit"
@@ -58,19 +59,14 @@ Examples:
 			if err := checkConfigReadable(env, file); err != nil {
 				return err
 			}
-			p, f, ds := loadProject(c, env, file)
+			p, f, ds := loadProject(env, file)
 			if ds.HasErrors() || p == nil {
 				if err := printDiagnostics(out, ds, f); err != nil {
 					return exitf(ExitEnv, "writing diagnostics: %v", err)
 				}
 				return silentExit(ExitFindings)
 			}
-			files, err := emit.Generate(p)
-			if err != nil {
-				return exitf(ExitFindings, "generating the flake: %v", err)
-			}
-			cfgPath, _ := configPath(env, file)
-			projectDir := filepath.Dir(cfgPath)
+			projectDir := f.Dir
 			dir := projectDir
 			if o := c.String("out"); o != "" {
 				dir = o
@@ -78,15 +74,9 @@ Examples:
 					dir = filepath.Join(env.Dir, dir)
 				}
 			}
-			plan := flakePlan(dir, files)
 			check := c.Bool("check")
-			var changes []workspace.Change
-			if check {
-				changes, err = workspace.Check(plan)
-			} else {
-				changes, err = workspace.Apply(plan)
-			}
-			if err := workspaceExit(err); err != nil {
+			changes, err := writeFlake(p, dir, check)
+			if err != nil {
 				return err
 			}
 			return reportCompile(env, out, ds, f, changes, check, displayPath(env.Dir, dir), hasSecrets(p.Containers) && !samePath(dir, projectDir))
@@ -180,28 +170,33 @@ func samePath(a, b string) bool {
 	return filepath.Clean(a) == filepath.Clean(b)
 }
 
-// flakePlan is the workspace plan that puts the generated files in dir:
-// the files emit marks as generated may be replaced, stale ones under the
-// library directory are pruned, anything else is left alone.
-func flakePlan(dir string, files emit.Files) workspace.Plan {
-	return workspace.Plan{
+// writeFlake generates the flake and writes it to dir: only changed
+// files, atomically, never over a hand-written file; stale generated files
+// under the library directory are pruned. With check it writes nothing
+// and reports what would change.
+func writeFlake(p *compiler.Project, dir string, check bool) ([]workspace.Change, error) {
+	files, err := emit.Generate(p)
+	if err != nil {
+		return nil, exitf(ExitFindings, "generating the flake: %v", err)
+	}
+	plan := workspace.Plan{
 		Dir:       dir,
 		Files:     files,
 		Generated: emit.IsGenerated,
 		Prune:     []string{emit.LibDir},
 	}
-}
-
-// workspaceExit maps a failed write of the flake to its exit status: a
-// hand-written file in the way is a finding, anything else the
-// environment's fault.
-func workspaceExit(err error) error {
+	var changes []workspace.Change
+	if check {
+		changes, err = workspace.Check(plan)
+	} else {
+		changes, err = workspace.Apply(plan)
+	}
 	var conflict *workspace.ConflictError
 	switch {
 	case errors.As(err, &conflict):
-		return exitf(ExitFindings, "%v", err)
+		return nil, exitf(ExitFindings, "%v", err)
 	case err != nil:
-		return exitf(ExitEnv, "%v", err)
+		return nil, exitf(ExitEnv, "%v", err)
 	}
-	return nil
+	return changes, nil
 }

@@ -43,7 +43,7 @@ Examples:
 				return exitf(ExitUsage, "doctor takes at most one FILE, got %d arguments", c.NArg())
 			}
 			host := doctor.Host(getenv)
-			project := doctorProject(c, env, c.Args().First())
+			project := doctorProject(env, c.Args().First())
 			if project != nil {
 				host.Registries = project.registries
 			}
@@ -75,14 +75,14 @@ type doctorProjectInfo struct {
 
 // doctorProject loads FILE, or nix2gpu.yaml when it exists, for the
 // registries it pushes to. Without a file doctor only checks the machine.
-func doctorProject(c *cli.Context, env *Env, file string) *doctorProjectInfo {
+func doctorProject(env *Env, file string) *doctorProjectInfo {
 	path, display := configPath(env, file)
 	if file == "" {
 		if _, err := os.Stat(path); err != nil {
 			return nil
 		}
 	}
-	p, _, ds := loadProject(c, env, file)
+	p, _, ds := loadProject(env, file)
 	info := &doctorProjectInfo{check: doctor.Check{Name: "project"}}
 	if p == nil || ds.HasErrors() {
 		info.check.Status = doctor.Warn

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/config"
 	"github.com/nix2gpu/nix2gpu/diag"
@@ -67,24 +65,6 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// schemaValidator is what loadProject needs from the schema package; a
-// small interface keeps this file independent of the rest of that API.
-type schemaValidator interface {
-	Validate(f *config.File) diag.Diagnostics
-}
-
-var _ schemaValidator = (*schema.Schema)(nil)
-
-// loadSchema compiles the embedded schema. A schema that fails to compile
-// is a bug in nix2gpu, not in the user's file.
-func loadSchema() (schemaValidator, error) {
-	s, err := schema.Load()
-	if err != nil {
-		return nil, fmt.Errorf("loading the built-in schema: %w", err)
-	}
-	return s, nil
-}
-
 // loadProject runs the front end on FILE: read and parse the YAML, check it
 // against the schema, then the compiler's semantic checks and lowering.
 // Diagnostics from all stages come back merged and sorted by position; a
@@ -94,7 +74,7 @@ func loadSchema() (schemaValidator, error) {
 // The File is non-nil whenever the file could be read (its Root is nil when
 // it did not parse), so callers can render diagnostics with the source.
 // The Project is nil when the file did not parse.
-func loadProject(c *cli.Context, env *Env, file string) (*compiler.Project, *config.File, diag.Diagnostics) {
+func loadProject(env *Env, file string) (*compiler.Project, *config.File, diag.Diagnostics) {
 	path, display := configPath(env, file)
 	var ds diag.Diagnostics
 	src, err := readConfig(path)
@@ -115,14 +95,21 @@ func loadProject(c *cli.Context, env *Env, file string) (*compiler.Project, *con
 	f.Dir = dir
 
 	var schemaDiags diag.Diagnostics
-	sv, err := loadSchema()
-	if err != nil {
-		ds.Errorf(diag.Range{Filename: display}, "this is a bug in nix2gpu; please report it", "%v", err)
+	if sch, err := schema.Load(); err != nil {
+		// The schema is built in: failing to load it is a bug in nix2gpu,
+		// not in the user's file.
+		ds.Errorf(diag.Range{Filename: display}, "this is a bug in nix2gpu; please report it", "loading the built-in schema: %v", err)
 	} else {
-		schemaDiags = sv.Validate(f)
+		schemaDiags = sch.Validate(f)
 	}
 	p, cds := compiler.Compile(f, compiler.Options{FS: os.DirFS(dir)})
-	cds, schemaDiags = dropReported(cds, schemaDiags, keyStarts(f.Root))
+	// Where keys start matters only when the schema found an error; a
+	// valid file does not pay for the walk.
+	var keys map[diag.Pos]bool
+	if schemaDiags.HasErrors() {
+		keys = keyStarts(f.Root)
+	}
+	cds, schemaDiags = dropReported(cds, schemaDiags, keys)
 	ds.Append(schemaDiags...)
 	ds.Append(cds...)
 	return p, f, ds.Sort()

@@ -46,7 +46,7 @@ Examples:
 			if err := checkConfigReadable(env, file); err != nil {
 				return err
 			}
-			p, f, ds := loadProject(c, env, file)
+			p, f, ds := loadProject(env, file)
 			if err := printDiagnostics(out, ds, f); err != nil {
 				return exitf(ExitEnv, "writing diagnostics: %v", err)
 			}
