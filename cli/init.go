@@ -62,14 +62,14 @@ Examples:
 			if c.NArg() > 1 {
 				return exitf(ExitUsage, "init takes at most one FILE, got %d arguments", c.NArg())
 			}
-			target := filepath.Join(env.Dir, "nix2gpu.yaml")
+			target := filepath.Join(env.Dir, DefaultConfigFile)
 			if c.NArg() == 1 {
 				target = c.Args().First()
 				if !filepath.IsAbs(target) {
 					target = filepath.Join(env.Dir, target)
 				}
 				if isDirTarget(c.Args().First(), target) {
-					target = filepath.Join(target, "nix2gpu.yaml")
+					target = filepath.Join(target, DefaultConfigFile)
 				}
 			}
 			ref, err := schemaRef(c.String("schema"), env.Dir, filepath.Dir(target))
@@ -180,7 +180,7 @@ func writeNew(path string, content []byte) error {
 // validateHint is the command that checks the written file; the FILE
 // argument is left out for the default file in the working directory.
 func validateHint(shown string) string {
-	if shown == "nix2gpu.yaml" {
+	if shown == DefaultConfigFile {
 		return "nix2gpu validate"
 	}
 	return "nix2gpu validate " + shown

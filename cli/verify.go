@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/urfave/cli/v2"
 
+	"github.com/nix2gpu/nix2gpu/build"
 	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/diag"
 	"github.com/nix2gpu/nix2gpu/emit"
@@ -126,8 +126,7 @@ func probeHost(env *Env) (*verify.Host, error) {
 	}
 	h, err := verify.ProbeGPUs(nvml.New(opts...))
 	if err != nil {
-		var nd *verify.NoDriverError
-		if errors.As(err, &nd) {
+		if verify.IsNoDriver(err) {
 			return nil, fmt.Errorf("%v; `verify host` needs the NVIDIA driver; on a machine without one, check images against a recorded profile with --host FILE", err)
 		}
 		return nil, err
@@ -179,14 +178,14 @@ func runVerifyContainers(c *cli.Context, env *Env, names []string) error {
 	var refs []namedRef
 	var missing []string
 	if len(names) == 0 {
-		matches, _ := filepath.Glob(filepath.Join(env.Dir, "result-*"))
+		matches, _ := filepath.Glob(filepath.Join(env.Dir, build.OutLink("*")))
 		sort.Strings(matches)
 		for _, m := range matches {
-			refs = append(refs, namedRef{Name: strings.TrimPrefix(filepath.Base(m), "result-"), Ref: m})
+			refs = append(refs, namedRef{Name: strings.TrimPrefix(filepath.Base(m), build.OutLink("")), Ref: m})
 		}
 	}
 	for _, n := range names {
-		p := filepath.Join(env.Dir, "result-"+n)
+		p := filepath.Join(env.Dir, build.OutLink(n))
 		if _, err := os.Stat(p); err != nil {
 			missing = append(missing, n)
 			continue
