@@ -1,6 +1,7 @@
 package image
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -308,5 +309,45 @@ func TestCompressedArchive(t *testing.T) {
 	}
 	if ls, _ := got.Layers(); len(ls) != 3 {
 		t.Fatalf("layers = %d", len(ls))
+	}
+}
+
+// TestNix2ContainerPermsApplied checks that a perms rule sets the mode and
+// owner of the files it matches, and only those.
+func TestNix2ContainerPermsApplied(t *testing.T) {
+	_, paths := fakeStore(t)
+	opts := &PathOptions{}
+	opts.Perms = append(opts.Perms, PathPerm{Regex: "/bin/hello$", Mode: "0700", UID: 1000, Uname: "user"})
+	tr := tar.NewReader(TarStorePaths([]StorePath{{Path: paths[0], Options: opts}}))
+	matched := 0
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		must(t, err)
+		if strings.HasSuffix(hdr.Name, "/bin/hello") {
+			matched++
+			if hdr.Mode != 0o700 || hdr.Uid != 1000 || hdr.Uname != "user" {
+				t.Errorf("%s: mode %o uid %d uname %q, want 700, 1000, user", hdr.Name, hdr.Mode, hdr.Uid, hdr.Uname)
+			}
+		} else if hdr.Uid != 0 || hdr.Uname != "root" {
+			t.Errorf("%s: uid %d uname %q, want root", hdr.Name, hdr.Uid, hdr.Uname)
+		}
+	}
+	if matched != 1 {
+		t.Errorf("%d entries matched the rule, want 1", matched)
+	}
+}
+
+// TestNix2ContainerBadPermsRegex: a perms rule that does not compile fails
+// the stream with the rule named.
+func TestNix2ContainerBadPermsRegex(t *testing.T) {
+	_, paths := fakeStore(t)
+	opts := &PathOptions{}
+	opts.Perms = append(opts.Perms, PathPerm{Regex: "hello(", Mode: "0700"})
+	_, err := io.ReadAll(TarStorePaths([]StorePath{{Path: paths[0], Options: opts}}))
+	if err == nil || !strings.Contains(err.Error(), `perms regex "hello("`) {
+		t.Fatalf("err = %v, want the bad perms regex named", err)
 	}
 }

@@ -50,8 +50,29 @@ func TarStorePaths(paths []StorePath) io.ReadCloser {
 type tarNode struct {
 	src      string
 	info     fs.FileInfo
-	opts     *PathOptions
+	perms    []compiledPerm // the perms of the store path the file came from
 	children map[string]*tarNode
+}
+
+// compiledPerm is a PathPerm with its regular expression compiled once per
+// store path rather than once per file; a bad expression is reported when
+// the first file it would apply to is written.
+type compiledPerm struct {
+	PathPerm
+	re  *regexp.Regexp
+	err error
+}
+
+func compilePerms(opts *PathOptions) []compiledPerm {
+	if opts == nil {
+		return nil
+	}
+	out := make([]compiledPerm, len(opts.Perms))
+	for i, p := range opts.Perms {
+		out[i].PathPerm = p
+		out[i].re, out[i].err = regexp.Compile(p.Regex)
+	}
+	return out
 }
 
 func newTarNode() *tarNode { return &tarNode{children: map[string]*tarNode{}} }
@@ -72,6 +93,7 @@ func writeStoreTar(w io.Writer, paths []StorePath) error {
 			}
 			rewrite = re
 		}
+		perms := compilePerms(p.Options)
 		err := filepath.Walk(p.Path, func(src string, info fs.FileInfo, err error) error {
 			if err != nil {
 				return fmt.Errorf("reading store path: %w", err)
@@ -92,7 +114,7 @@ func writeStoreTar(w io.Writer, paths []StorePath) error {
 				}
 				n = c
 			}
-			n.src, n.info, n.opts = src, info, p.Options
+			n.src, n.info, n.perms = src, info, perms
 			return nil
 		})
 		if err != nil {
@@ -131,7 +153,7 @@ func writeTarNode(tw *tar.Writer, base string, n *tarNode) error {
 				ModTime: epochPlus1, AccessTime: epoch, ChangeTime: epoch,
 			})
 		} else {
-			err = writeTarEntry(tw, c.src, dst, c.info, c.opts)
+			err = writeTarEntry(tw, c.src, dst, c.info, c.perms)
 		}
 		if err != nil {
 			return err
@@ -143,7 +165,7 @@ func writeTarNode(tw *tar.Writer, base string, n *tarNode) error {
 	return nil
 }
 
-func writeTarEntry(tw *tar.Writer, src, dst string, info fs.FileInfo, opts *PathOptions) error {
+func writeTarEntry(tw *tar.Writer, src, dst string, info fs.FileInfo, perms []compiledPerm) error {
 	link := ""
 	if info.Mode()&fs.ModeSymlink != 0 {
 		l, err := os.Readlink(src)
@@ -161,26 +183,23 @@ func writeTarEntry(tw *tar.Writer, src, dst string, info fs.FileInfo, opts *Path
 	if link != "" {
 		hdr.Mode = 0o777
 	}
-	if opts != nil {
-		for _, p := range opts.Perms {
-			re, err := regexp.Compile(p.Regex)
-			if err != nil {
-				return fmt.Errorf("perms regex %q: %w", p.Regex, err)
-			}
-			if !re.MatchString(src) {
-				continue
-			}
-			hdr.Uid, hdr.Gid = p.UID, p.GID
-			if p.Uname != "" {
-				hdr.Uname = p.Uname
-			}
-			if p.Gname != "" {
-				hdr.Gname = p.Gname
-			}
-			if p.Mode != "" {
-				if _, err := fmt.Sscanf(p.Mode, "%o", &hdr.Mode); err != nil {
-					return fmt.Errorf("perms mode %q: %w", p.Mode, err)
-				}
+	for _, p := range perms {
+		if p.err != nil {
+			return fmt.Errorf("perms regex %q: %w", p.Regex, p.err)
+		}
+		if !p.re.MatchString(src) {
+			continue
+		}
+		hdr.Uid, hdr.Gid = p.UID, p.GID
+		if p.Uname != "" {
+			hdr.Uname = p.Uname
+		}
+		if p.Gname != "" {
+			hdr.Gname = p.Gname
+		}
+		if p.Mode != "" {
+			if _, err := fmt.Sscanf(p.Mode, "%o", &hdr.Mode); err != nil {
+				return fmt.Errorf("perms mode %q: %w", p.Mode, err)
 			}
 		}
 	}
