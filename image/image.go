@@ -233,7 +233,7 @@ func openLayout(target string) (v1.Image, error) {
 	case len(picked) > 1:
 		return nil, fmt.Errorf("OCI layout %s holds %d images; name one as %s:NAME", dir, len(picked), dir)
 	}
-	img, err := p.Image(picked[0].Digest)
+	img, err := idx.Image(picked[0].Digest)
 	if err != nil {
 		return nil, fmt.Errorf("reading image %s from %s: %w", picked[0].Digest, dir, err)
 	}

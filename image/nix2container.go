@@ -261,11 +261,19 @@ func (l *n2cLayer) Uncompressed() (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch l.mediaType {
-	case types.OCIUncompressedLayer, types.DockerUncompressedLayer, types.OCIUncompressedRestrictedLayer:
+	if IsUncompressed(l.mediaType) {
 		return rc, nil
 	}
 	return decompressed(rc)
+}
+
+// IsUncompressed reports whether mt is a layer media type for plain tar.
+func IsUncompressed(mt types.MediaType) bool {
+	switch mt {
+	case types.OCIUncompressedLayer, types.DockerUncompressedLayer, types.OCIUncompressedRestrictedLayer:
+		return true
+	}
+	return false
 }
 
 // decompressed is Decompress for a stream of its own: closing the result
@@ -286,13 +294,13 @@ func decompressed(rc io.ReadCloser) (io.ReadCloser, error) {
 func Decompress(br *bufio.Reader) (io.ReadCloser, error) {
 	head, _ := br.Peek(4)
 	switch {
-	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+	case isGzip(head):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		return zr, nil
-	case len(head) == 4 && bytes.Equal(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+	case isZstd(head):
 		zr, err := zstd.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/nix2gpu/nix2gpu/image"
 )
@@ -89,14 +88,6 @@ func scanLayers(ctx context.Context, img v1.Image, byDiffID bool) (*imageFS, []L
 	return fsys, infos, nil
 }
 
-func isUncompressedType(mt types.MediaType) bool {
-	switch mt {
-	case types.OCIUncompressedLayer, types.DockerUncompressedLayer, types.OCIUncompressedRestrictedLayer:
-		return true
-	}
-	return false
-}
-
 // scanLayer reads one layer. Blobs stored compressed are hashed as stored
 // and checked against the manifest digest. Blobs stored as plain tar (an
 // uncompressed media type, or byDiffID for sources such as docker archives
@@ -109,7 +100,7 @@ func scanLayer(l v1.Layer, idx int, fsys *imageFS, info *LayerInfo, byDiffID boo
 		return fmt.Errorf("media type: %w", err)
 	}
 	info.MediaType = string(mt)
-	plain := byDiffID || isUncompressedType(mt)
+	plain := byDiffID || image.IsUncompressed(mt)
 	// The manifest digest is what the registry and the runtime check, and
 	// for a blob stored as plain tar it covers the same bytes as the diff
 	// ID. Sources can compute a diff ID from the bytes they hold (ggcr's
