@@ -144,6 +144,7 @@ func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Res
 	// Every credential the push resolves or sends is noted, and every
 	// error it returns or reports is shown without them: registries have
 	// been seen to quote the Authorization header they refused.
+	// From here on Keychain, Transport, plain and secrets are all set.
 	sec := newSecrets()
 	kc := opts.Keychain
 	if kc == nil {
@@ -217,16 +218,12 @@ func Push(ctx context.Context, img v1.Image, refs []string, opts Options) ([]Res
 // mounts when pushing to the same registry. It falls back to img itself
 // when prev cannot be read or does not hold the same image.
 func mountable(ctx context.Context, img v1.Image, prev name.Reference, opts Options) v1.Image {
-	kc := opts.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
 	want, err := img.Digest()
 	if err != nil {
 		return img
 	}
 	rimg, err := remote.Image(prev.Context().Digest(want.String()),
-		remote.WithContext(ctx), remote.WithTransport(transportOf(opts)), remote.WithAuthFromKeychain(kc))
+		remote.WithContext(ctx), remote.WithTransport(opts.Transport), remote.WithAuthFromKeychain(opts.Keychain))
 	if err != nil {
 		return img
 	}
@@ -251,25 +248,22 @@ func pushOne(ctx context.Context, img v1.Image, tag name.Reference, opts Options
 			opts.Progress(e)
 		}
 	}
-	obs := newObserver(transportOf(opts), emit)
-	if digest, ok := alreadyTagged(ctx, img, tag, sizes, opts); ok {
+	obs := newObserver(opts.Transport, emit)
+	digest, ok := alreadyTagged(ctx, img, tag, sizes, opts)
+	if ok {
 		// Every blob is there, as the manifest that names them is.
 		obs.sawManifest(digest)
-		obs.alreadyThere(digest, sizes)
-		res := Result{Ref: ref, Digest: digest}
-		res.Uploaded, res.Skipped, res.UploadedBytes = obs.counts(sizes)
-		return res, nil
-	}
-	if err := remote.Write(tag, img, remoteOptions(ctx, opts, obs, emit)...); err != nil {
-		return Result{}, classify(tag.Context().RegistryStr(), err)
-	}
-	digest, err := img.Digest()
-	if err != nil {
-		return Result{}, fmt.Errorf("reading image: %w", err)
-	}
-	if sizes == nil {
-		if sizes, err = blobSizes(img); err != nil {
+	} else {
+		if err := remote.Write(tag, img, remoteOptions(ctx, opts, obs, emit)...); err != nil {
+			return Result{}, classify(tag.Context().RegistryStr(), err)
+		}
+		if digest, err = img.Digest(); err != nil {
 			return Result{}, fmt.Errorf("reading image: %w", err)
+		}
+		if sizes == nil {
+			if sizes, err = blobSizes(img); err != nil {
+				return Result{}, fmt.Errorf("reading image: %w", err)
+			}
 		}
 	}
 	obs.alreadyThere(digest, sizes)
@@ -282,7 +276,7 @@ func pushOne(ctx context.Context, img v1.Image, tag name.Reference, opts Options
 // registry, already names exactly img (see loopback.go). Images whose
 // digest is known only after upload (stream layers) are never checked.
 func alreadyTagged(ctx context.Context, img v1.Image, tag name.Reference, sizes map[v1.Hash]int64, opts Options) (v1.Hash, bool) {
-	if opts.plain == nil || sizes == nil || !isLoopback(tag.Context().RegistryStr()) {
+	if sizes == nil || !isLoopback(tag.Context().RegistryStr()) {
 		return v1.Hash{}, false
 	}
 	digest, err := img.Digest()
@@ -301,7 +295,7 @@ func alreadyTagged(ctx context.Context, img v1.Image, tag name.Reference, sizes 
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	if !tagHolds(ctx, transportOf(opts), opts.plain, tag, digest, mt, opts.UserAgent) {
+	if !tagHolds(ctx, opts.Transport, opts.plain, tag, digest, mt, opts.UserAgent) {
 		return v1.Hash{}, false
 	}
 	return digest, true
@@ -341,14 +335,10 @@ func remoteOptions(ctx context.Context, opts Options, rt http.RoundTripper, emit
 	if backoff <= 0 {
 		backoff = DefaultBackoff
 	}
-	kc := opts.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
 	o := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithTransport(rt),
-		remote.WithAuthFromKeychain(kc),
+		remote.WithAuthFromKeychain(opts.Keychain),
 		remote.WithJobs(jobs),
 		remote.WithRetryBackoff(remote.Backoff{Duration: backoff, Factor: 3, Jitter: 0.1, Steps: attempts}),
 		remote.WithRetryStatusCodes(http.StatusRequestTimeout, http.StatusTooManyRequests,
@@ -357,10 +347,7 @@ func remoteOptions(ctx context.Context, opts Options, rt http.RoundTripper, emit
 			if ctx.Err() != nil || !retryable(err) {
 				return false
 			}
-			if opts.secrets != nil {
-				err = opts.secrets.wrap(err)
-			}
-			emit(Event{Kind: Retrying, Err: err})
+			emit(Event{Kind: Retrying, Err: opts.secrets.wrap(err)})
 			return true
 		}),
 	}
