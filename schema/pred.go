@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"math/big"
 	"strconv"
 	"unicode/utf8"
@@ -67,6 +68,13 @@ func equals(p *spec.Pred, d *config.Value) bool {
 // compares checks a number against a bound, exactly: the bound is kept
 // as CUE wrote it and compared as an arbitrary-precision number.
 func compares(p *spec.Pred, d *config.Value) bool {
+	if d.Kind == config.Int {
+		// An integer against an integer bound (every bound the schema has)
+		// compares exactly without arbitrary precision.
+		if b, err := strconv.ParseInt(p.Value, 10, 64); err == nil {
+			return holdsCmp(p.Op, cmp.Compare(d.Int, b))
+		}
+	}
 	var bound, x big.Float
 	if _, ok := bound.SetString(p.Value); !ok {
 		return false
@@ -79,8 +87,13 @@ func compares(p *spec.Pred, d *config.Value) bool {
 	default:
 		return false
 	}
-	c := x.Cmp(&bound)
-	switch p.Op {
+	return holdsCmp(p.Op, x.Cmp(&bound))
+}
+
+// holdsCmp reports whether the comparison op holds for c, the sign of
+// data compared with the bound.
+func holdsCmp(op spec.Op, c int) bool {
+	switch op {
 	case spec.OpGreater:
 		return c > 0
 	case spec.OpGreaterEq:

@@ -18,7 +18,9 @@ func (s *Schema) Validate(f *config.File) diag.Diagnostics {
 		return nil
 	}
 	w := &walker{s: s, root: f.Root}
-	w.check(s.node(s.tree.Root), f.Root, nil)
+	// One buffer holds the path to the value being checked: each level
+	// appends its key in place, and only a diagnostic keeps a copy.
+	w.check(s.node(s.tree.Root), f.Root, make([]string, 0, 16))
 	return w.ds.Sort()
 }
 
