@@ -174,13 +174,12 @@ var envName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 // checkEnv checks one env entry: the name's shape, and literal values on
 // names that look like they hold a secret.
 func (c *compiler) checkEnv(f *config.Field) {
-	path := c.pathOf(f.Value, "")
 	if !envName.MatchString(f.Key) {
 		hint := "use upper-case letters, digits and _, not starting with a digit"
 		if s := envSuggestion(f.Key); s != "" {
 			hint += fmt.Sprintf(", e.g. %q", s)
 		}
-		c.ds = append(c.ds, diag.Diagnostic{Severity: diag.Error, Range: f.KeyRange, Path: path, Hint: hint,
+		c.ds = append(c.ds, diag.Diagnostic{Severity: diag.Error, Range: f.KeyRange, Path: c.pathOf(f.Value, ""), Hint: hint,
 			Message: fmt.Sprintf("invalid environment variable name %q", f.Key)})
 		return
 	}
@@ -188,7 +187,7 @@ func (c *compiler) checkEnv(f *config.Field) {
 		return
 	}
 	if looksSecret(f.Key) {
-		c.ds = append(c.ds, diag.Diagnostic{Severity: diag.Warning, Range: f.Value.Range, Path: path,
+		c.ds = append(c.ds, diag.Diagnostic{Severity: diag.Warning, Range: f.Value.Range, Path: c.pathOf(f.Value, ""),
 			Hint:    "values in env are stored in clear in the image and the Nix store; put the value in an age-encrypted file under secrets: and read it at start",
 			Message: fmt.Sprintf("%s looks like a secret but has a literal value", f.Key),
 			// The value is already in the file; keep it out of CI logs.
@@ -607,11 +606,11 @@ func (c *compiler) noteRawNix(root *config.Value) {
 		switch v.Kind {
 		case config.Map:
 			for _, f := range v.Map {
-				walk(f.Value, append(path[:len(path):len(path)], f.Key))
+				walk(f.Value, append(path, f.Key))
 			}
 		case config.List:
 			for i, e := range v.List {
-				walk(e, append(path[:len(path):len(path)], strconv.Itoa(i)))
+				walk(e, append(path, strconv.Itoa(i)))
 			}
 		case config.String:
 			if !v.IsNix() {
@@ -625,7 +624,8 @@ func (c *compiler) noteRawNix(root *config.Value) {
 			}
 		}
 	}
-	walk(root, nil)
+	// Each level appends its key in place; only a diagnostic keeps a copy.
+	walk(root, make([]string, 0, 16))
 }
 
 // rawNixAllowed reports whether a `!nix` value may appear at path: the

@@ -79,11 +79,10 @@ func IsBuiltinService(typ string) bool {
 // are skipped (the schema reports them). The Project is returned even when
 // there are errors, as far as it could be built.
 func Compile(f *config.File, opts Options) (*Project, diag.Diagnostics) {
-	c := &compiler{file: f, opts: opts, paths: map[*config.Value]pathEntry{}}
+	c := &compiler{file: f, opts: opts}
 	if f == nil || f.Root == nil {
 		return &Project{Version: 1, Systems: []string{DefaultSystem}}, nil
 	}
-	c.indexPaths(f.Root, nil, "", 0)
 	p := c.lower()
 	return p, c.ds.Sort()
 }
@@ -92,7 +91,7 @@ type compiler struct {
 	file  *config.File
 	opts  Options
 	ds    diag.Diagnostics
-	paths map[*config.Value]pathEntry // where each original value sits, for Path
+	paths map[*config.Value]pathEntry // where each original value sits, for Path; built on first use
 	// inputNames are the inputs a module reference may start with.
 	inputNames []string
 }
@@ -131,6 +130,13 @@ func (c *compiler) indexPaths(v, parent *config.Value, key string, index int) {
 // pathOf is the dotted path of v (config.PathString's form), falling back
 // to fallback for values built by merging.
 func (c *compiler) pathOf(v *config.Value, fallback string) string {
+	if c.paths == nil {
+		// Only diagnostics need paths; a clean file never indexes.
+		// Merging builds new values and leaves the document as it is, so
+		// the index is the same whenever it is built.
+		c.paths = map[*config.Value]pathEntry{}
+		c.indexPaths(c.file.Root, nil, "", 0)
+	}
 	e, ok := c.paths[v]
 	if !ok {
 		return fallback
@@ -278,24 +284,12 @@ func (c *compiler) inputs(p *Project, user []Input) []Input {
 	}
 	byName := map[string]Input{}
 	for name := range used {
-		url, _ := DefaultInputURL(name)
-		in := Input{Name: name, URL: url, Flake: true}
-		switch name {
-		case InputHomeManager, InputAgenix:
-			in.Follows = []Follow{{Input: "nixpkgs", Target: InputNixpkgs}}
-		}
-		byName[name] = in
+		byName[name] = defaultInput(name)
 	}
 	for _, u := range user {
 		in, known := byName[u.Name]
 		if !known {
-			in = Input{Name: u.Name, Flake: true}
-			if url, ok := DefaultInputURL(u.Name); ok {
-				in.URL = url
-				if u.Name == InputHomeManager || u.Name == InputAgenix {
-					in.Follows = []Follow{{Input: "nixpkgs", Target: InputNixpkgs}}
-				}
-			}
+			in = defaultInput(u.Name)
 		}
 		if u.URL != "" {
 			in.URL = u.URL
@@ -312,6 +306,19 @@ func (c *compiler) inputs(p *Project, user []Input) []Input {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// defaultInput is the input nix2gpu declares for name before the user's
+// settings apply: a flake, at its default URL when nix2gpu knows one, and
+// for home-manager and agenix following the project's nixpkgs.
+func defaultInput(name string) Input {
+	url, _ := DefaultInputURL(name)
+	in := Input{Name: name, URL: url, Flake: true}
+	switch name {
+	case InputHomeManager, InputAgenix:
+		in.Follows = []Follow{{Input: "nixpkgs", Target: InputNixpkgs}}
+	}
+	return in
 }
 
 func (c *compiler) container(f *config.Field, v *config.Value, systems []string) *Container {
@@ -466,7 +473,7 @@ func (c *compiler) cuda(v *config.Value, path string) *CUDA {
 		// Keep going with a best-effort package set name so the rest of
 		// the container still lowers.
 		cu.PackageSet = "cudaPackages_" + strings.ReplaceAll(version, ".", "_")
-		cu.RequireCUDA = "cuda>=" + version
+		cu.RequireCUDA = cuda.Release{Version: version}.RequireCUDA()
 	} else {
 		cu.PackageSet = rel.Attr
 		cu.RequireCUDA = rel.RequireCUDA()

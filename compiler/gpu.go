@@ -1,6 +1,10 @@
 package compiler
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/nix2gpu/nix2gpu/cuda"
+)
 
 // Host paths where the NVIDIA container runtime mounts the driver's
 // libraries and tools. They are not in the image; LD_LIBRARY_PATH and PATH
@@ -66,10 +70,10 @@ func gpuLabels(ct *Container) []Label {
 	ls := []Label{
 		{"com.nvidia.cuda.version", ct.CUDA.Version},
 		{"com.nvidia.volumes.needed", "nvidia_driver"},
-		{"org.nix2gpu.cuda.version", ct.CUDA.Version},
+		{cuda.LabelVersion, ct.CUDA.Version},
 	}
 	if len(ct.CUDA.Capabilities) > 0 {
-		ls = append(ls, Label{"org.nix2gpu.cuda.capabilities", strings.Join(ct.CUDA.Capabilities, ",")})
+		ls = append(ls, Label{cuda.LabelCapabilities, strings.Join(ct.CUDA.Capabilities, ",")})
 	}
 	return ls
 }
