@@ -213,7 +213,7 @@ func (p *parser) parse() *Value {
 	if !p.checkBytes() {
 		return nil
 	}
-	if len(bytes.TrimSpace(stripComments(p.src))) == 0 {
+	if onlyComments(p.src) {
 		p.ds.Errorf(p.fileRange(), "start with `version: 1`, or run 'nix2gpu init' to write a commented example", "file is empty")
 		return nil
 	}
@@ -298,19 +298,17 @@ func (p *parser) checkBytes() bool {
 	return ok
 }
 
-// stripComments blanks out full-line comments so a file of only comments
-// counts as empty.
-func stripComments(src []byte) []byte {
-	var out []byte
-	for _, line := range bytes.Split(src, []byte("\n")) {
+// onlyComments reports whether src holds nothing but blank lines,
+// full-line comments and document markers: a file that counts as empty.
+func onlyComments(src []byte) bool {
+	for line := range bytes.SplitSeq(src, []byte("\n")) {
 		t := bytes.TrimSpace(line)
 		if len(t) == 0 || t[0] == '#' || bytes.Equal(t, []byte("---")) || bytes.Equal(t, []byte("...")) {
 			continue
 		}
-		out = append(out, line...)
-		out = append(out, '\n')
+		return false
 	}
-	return out
+	return true
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
