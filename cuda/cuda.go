@@ -19,11 +19,6 @@ type Release struct {
 	// toolkit can compile for.
 	MinCapability Capability
 	MaxCapability Capability
-	// ReleaseDriver is the Linux driver the toolkit shipped with (full
-	// compatibility); MinorCompatDriver is the family floor that minor
-	// version compatibility allows.
-	ReleaseDriver     string
-	MinorCompatDriver string
 }
 
 // Releases lists the CUDA package sets nix2gpu offers, oldest first: the
@@ -32,24 +27,20 @@ type Release struct {
 // nixpkgs: pkgs/top-level/cuda-packages.nix on nixos-unstable (2026) builds
 // cudaPackages_12_6, _12_8, _12_9 and _13_0 onwards; the 11.x and 12.0-12.5
 // sets were removed. 13.2 and newer sets exist there too but are left out
-// until their release-driver figures are confirmed (add a row here and in
-// toolkitDrivers together).
+// until their release-driver figures are confirmed (add a row here and its
+// driver figures in toolkitDrivers together).
 //
-// Driver figures: NVIDIA CUDA Toolkit release notes, table "CUDA Toolkit and
-// Corresponding Driver Versions" (Linux x86_64, GA release of each minor),
-// cross-checked with the cuda-compat-impl package versions NVIDIA publishes
-// (580.65.06 for 13.0, 590.44.01 for 13.1). Minor version compatibility
-// floors: CUDA compatibility guide, "Minor Version Compatibility" table
-// (13.x >= 580, 12.x >= 525, 11.x >= 450.80.02).
+// Each release's drivers are in toolkitDrivers and minorCompatFloor
+// (driver.go), with their sources.
 // Capability bounds: CUDA 12.0 dropped Kepler (minimum 5.0); 12.8 added
 // 10.0/12.0 (Blackwell), 12.9 added 10.3/12.1; CUDA 13.0 dropped Maxwell,
 // Pascal and Volta (minimum 7.5) and renumbered Thor to 11.0.
 var Releases = []Release{
-	{"12.6", "cudaPackages_12_6", cc(5, 0), cc(9, 0), "560.28.03", "525.60.13"},
-	{"12.8", "cudaPackages_12_8", cc(5, 0), cc(12, 0), "570.26", "525.60.13"},
-	{"12.9", "cudaPackages_12_9", cc(5, 0), cc(12, 1), "575.51.03", "525.60.13"},
-	{"13.0", "cudaPackages_13_0", cc(7, 5), cc(12, 1), "580.65.06", "580.65.06"},
-	{"13.1", "cudaPackages_13_1", cc(7, 5), cc(12, 1), "590.44.01", "580.65.06"},
+	{"12.6", "cudaPackages_12_6", cc(5, 0), cc(9, 0)},
+	{"12.8", "cudaPackages_12_8", cc(5, 0), cc(12, 0)},
+	{"12.9", "cudaPackages_12_9", cc(5, 0), cc(12, 1)},
+	{"13.0", "cudaPackages_13_0", cc(7, 5), cc(12, 1)},
+	{"13.1", "cudaPackages_13_1", cc(7, 5), cc(12, 1)},
 }
 
 // DefaultVersion is used when a container asks for CUDA without a version.
