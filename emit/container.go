@@ -68,7 +68,7 @@ func ImageConfig(c *compiler.Container) nix.Expr {
 func (g *generator) container(c *compiler.Container) (nix.Expr, error) {
 	builder := c.Builder
 	if builder == "" {
-		builder = compiler.BuilderDockerTools
+		builder = compiler.DefaultBuilder
 	}
 	if builder != compiler.BuilderNix2Container && builder != compiler.BuilderDockerTools {
 		return nil, fmt.Errorf("unknown builder %q", builder)
@@ -154,7 +154,7 @@ func (g *generator) withPkgs(c *compiler.Container) (nix.Expr, error) {
 func (g *generator) startup(c *compiler.Container) (nix.Expr, error) {
 	sshPort := c.SSH.Port
 	if sshPort == 0 {
-		sshPort = 22
+		sshPort = compiler.DefaultSSHPort
 	}
 	var secrets nix.List
 	for _, s := range c.Secrets {
@@ -164,7 +164,7 @@ func (g *generator) startup(c *compiler.Container) (nix.Expr, error) {
 		}
 		mode := s.Mode
 		if mode == "" {
-			mode = "0400"
+			mode = compiler.DefaultSecretMode
 		}
 		secrets = append(secrets, nix.Attrs{Binds: []nix.Bind{
 			nix.B("name", nix.Str(s.Name)),
@@ -266,7 +266,7 @@ func (g *generator) home(c *compiler.Container) (nix.Expr, error) {
 	}
 	state := h.StateVersion
 	if state == "" {
-		state = DefaultHomeStateVersion
+		state = compiler.DefaultStateVersion
 	}
 	return nix.Attrs{Binds: []nix.Bind{
 		nix.B("packages", pkgs),

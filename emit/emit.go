@@ -32,9 +32,6 @@ const LibDir = "nix2gpu"
 // configuration names no store path and evaluates without building.
 var DefaultEntrypoint = []string{"/bin/tini", "--", "/bin/nix2gpu-startup"}
 
-// DefaultHomeStateVersion is home.stateVersion when the IR leaves it empty.
-const DefaultHomeStateVersion = "24.11"
-
 //go:embed nixlib/*.nix
 var nixlib embed.FS
 
