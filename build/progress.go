@@ -338,7 +338,9 @@ var escapes = regexp.MustCompile("\x1b\\[[0-9;?]*[ -/]*[@-~]|\x1b\\][^\x07\x1b]*
 // StripEscapes removes terminal escape sequences and other control
 // characters except tabs, so log text is safe to print on one line.
 func StripEscapes(s string) string {
-	s = escapes.ReplaceAllString(s, "")
+	if strings.IndexByte(s, 0x1b) >= 0 { // every sequence starts with ESC
+		s = escapes.ReplaceAllString(s, "")
+	}
 	return strings.Map(func(r rune) rune {
 		if r == '\t' {
 			return ' '
