@@ -2,6 +2,7 @@ package emit
 
 import (
 	"fmt"
+	"io/fs"
 	"maps"
 	"path"
 	"slices"
@@ -12,12 +13,6 @@ import (
 	"github.com/nix2gpu/nix2gpu/compiler"
 	"github.com/nix2gpu/nix2gpu/emit/nix"
 )
-
-// builtinServices are the service modules nix2gpu ships in its library.
-var builtinServices = map[string]string{
-	"comfyui": "./service-comfyui.nix",
-	"vllm":    "./service-vllm.nix",
-}
 
 // ImageConfig is the OCI image configuration of c as a Nix expression of
 // plain data: no store paths, nothing to build.
@@ -209,35 +204,35 @@ func projectFile(rel string) (nix.Expr, error) {
 
 func (g *generator) services(c *compiler.Container) (services nix.Expr, modules nix.List, err error) {
 	byType := map[string][]nix.Bind{}
-	var types []string
 	needed := map[string]bool{}
 	for _, s := range c.Services {
-		if _, ok := byType[s.Type]; !ok {
-			types = append(types, s.Type)
-		}
 		opts, err := attrsValue(s.Options)
 		if err != nil {
 			return nil, nil, fmt.Errorf("service %s.%s: %w", s.Type, s.Instance, err)
 		}
 		byType[s.Type] = append(byType[s.Type], nix.B(s.Instance, opts))
 		if s.Builtin {
-			if _, ok := builtinServices[s.Type]; !ok {
+			// The library ships one module per built-in service type.
+			if _, err := fs.Stat(nixlib, path.Join("nixlib", builtinModule(s.Type))); err != nil {
 				return nil, nil, fmt.Errorf("no built-in service module %q", s.Type)
 			}
 			needed[s.Type] = true
 		}
 	}
-	sort.Strings(types)
 	var bs []nix.Bind
-	for _, t := range types {
+	for _, t := range slices.Sorted(maps.Keys(byType)) {
 		bs = append(bs, nix.B(t, nix.Attrs{Binds: byType[t]}))
 	}
 	modules = nix.List{}
 	for _, t := range slices.Sorted(maps.Keys(needed)) {
-		modules = append(modules, nix.Path(builtinServices[t]))
+		modules = append(modules, nix.Path("./"+builtinModule(t)))
 	}
 	return nix.Attrs{Binds: bs}, modules, nil
 }
+
+// builtinModule is the library file holding the module of a built-in
+// service type.
+func builtinModule(typ string) string { return "service-" + typ + ".nix" }
 
 func (g *generator) home(c *compiler.Container) (nix.Expr, error) {
 	h := c.Home
