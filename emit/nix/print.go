@@ -199,12 +199,7 @@ func (p *printer) expr(e Expr) {
 			p.b.WriteString("{ }")
 			return
 		}
-		p.b.WriteString("{")
-		p.indent++
-		p.binds(e.Binds)
-		p.indent--
-		p.nl()
-		p.b.WriteString("}")
+		p.block("{", e.Binds, "}")
 	case Func:
 		if e.Arg != "" {
 			p.b.WriteString(e.Arg + ":")
@@ -236,12 +231,7 @@ func (p *printer) expr(e Expr) {
 			p.operand(a)
 		}
 	case Let:
-		p.b.WriteString("let")
-		p.indent++
-		p.binds(e.Binds)
-		p.indent--
-		p.nl()
-		p.b.WriteString("in")
+		p.block("let", e.Binds, "in")
 		p.nl()
 		p.expr(e.Body)
 	case BinOp:
@@ -264,6 +254,17 @@ func (p *printer) operand(e Expr) {
 	default:
 		p.expr(e)
 	}
+}
+
+// block writes open, the bindings indented one level below it, and close
+// on a line of its own: an attribute set's braces, or let ... in.
+func (p *printer) block(open string, bs []Bind, close string) {
+	p.b.WriteString(open)
+	p.indent++
+	p.binds(bs)
+	p.indent--
+	p.nl()
+	p.b.WriteString(close)
 }
 
 func (p *printer) binds(bs []Bind) {
