@@ -34,9 +34,6 @@ func ImageConfig(c *compiler.Container) nix.Expr {
 		bs = append(bs, nix.B("Cmd", nix.Strs(c.Cmd)))
 	}
 	bs = append(bs, nix.B("Entrypoint", nix.Strs(entry)))
-	if env == nil {
-		env = nix.List{}
-	}
 	bs = append(bs, nix.B("Env", env))
 	if len(c.Ports) > 0 {
 		var ports []nix.Bind
@@ -112,9 +109,6 @@ func (g *generator) withPkgs(c *compiler.Container) (nix.Expr, error) {
 			pkgs = append(pkgs, sel)
 		}
 	}
-	if pkgs == nil {
-		pkgs = nix.List{}
-	}
 	startup, err := g.startup(c)
 	if err != nil {
 		return nil, err
@@ -169,9 +163,6 @@ func (g *generator) startup(c *compiler.Container) (nix.Expr, error) {
 			nix.B("owner", nix.Str(s.Owner)),
 		}})
 	}
-	if secrets == nil {
-		secrets = nix.List{}
-	}
 	return nix.Attrs{Binds: []nix.Bind{
 		{Comment: "The user's startup commands, run before services start.", Path: []string{"script"}, Value: nix.Str(c.Startup)},
 		nix.B("ssh", nix.Attrs{Binds: []nix.Bind{
@@ -223,7 +214,6 @@ func (g *generator) services(c *compiler.Container) (services nix.Expr, modules 
 	for _, t := range slices.Sorted(maps.Keys(byType)) {
 		bs = append(bs, nix.B(t, nix.Attrs{Binds: byType[t]}))
 	}
-	modules = nix.List{}
 	for _, t := range slices.Sorted(maps.Keys(needed)) {
 		modules = append(modules, nix.Path("./"+builtinModule(t)))
 	}
@@ -239,7 +229,7 @@ func (g *generator) home(c *compiler.Container) (nix.Expr, error) {
 	if h == nil {
 		return nix.Null{}, nil
 	}
-	pkgs := nix.List{}
+	var pkgs nix.List
 	for _, p := range h.Packages {
 		sel, err := attrSel("pkgs", p)
 		if err != nil {
@@ -251,7 +241,7 @@ func (g *generator) home(c *compiler.Container) (nix.Expr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("home programs: %w", err)
 	}
-	modules := nix.List{}
+	var modules nix.List
 	for _, m := range h.Modules {
 		e, err := value(m)
 		if err != nil {
