@@ -69,6 +69,10 @@ var protected = map[string]bool{"flake.lock": true}
 
 // Check computes the changes Apply would make, and writes nothing.
 func Check(p Plan) ([]Change, error) {
+	names, err := validate(p)
+	if err != nil {
+		return nil, err
+	}
 	if fi, err := os.Stat(p.Dir); err == nil && fi.IsDir() {
 		unlock, err := lockDir(p.Dir, false)
 		if err != nil {
@@ -76,20 +80,16 @@ func Check(p Plan) ([]Change, error) {
 		}
 		defer unlock()
 	}
-	return plan(p)
+	return plan(p, names)
 }
 
 // Apply brings Dir up to date with the plan and returns what changed.
 // Every check happens before the first write; on an error before the
 // renames nothing in Dir has changed.
 func Apply(p Plan) ([]Change, error) {
-	if p.Dir == "" {
-		return nil, errors.New("workspace: no output directory")
-	}
-	for n := range p.Files {
-		if err := checkRel(n); err != nil {
-			return nil, err
-		}
+	names, err := validate(p)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", p.Dir, err)
@@ -101,7 +101,7 @@ func Apply(p Plan) ([]Change, error) {
 		return nil, err
 	}
 	defer unlock()
-	changes, err := plan(p)
+	changes, err := plan(p, names)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,9 @@ func Apply(p Plan) ([]Change, error) {
 	return changes, nil
 }
 
-func plan(p Plan) ([]Change, error) {
+// validate checks a plan before anything touches the disk and returns
+// its file names, sorted.
+func validate(p Plan) ([]string, error) {
 	if p.Dir == "" {
 		return nil, errors.New("workspace: no output directory")
 	}
@@ -192,6 +194,12 @@ func plan(p Plan) ([]Change, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	return names, nil
+}
+
+// plan works out the changes that bring p.Dir up to date; names are the
+// plan's files as validate returned them.
+func plan(p Plan, names []string) ([]Change, error) {
 	if err := checkDirsNotLinked(p.Dir, names, p.Prune); err != nil {
 		return nil, err
 	}
@@ -230,8 +238,6 @@ func plan(p Plan) ([]Change, error) {
 	return changes, nil
 }
 
-// staleFiles lists generated files under the prune directories that the
-// plan no longer produces.
 // checkDirsNotLinked refuses a directory between Dir and a generated file
 // that is a symbolic link: writing or pruning through it would change
 // files outside the project (nix2gpu/ -> /etc, say).
@@ -252,6 +258,8 @@ func checkDirsNotLinked(dir string, names, prune []string) error {
 	return nil
 }
 
+// staleFiles lists generated files under the prune directories that the
+// plan no longer produces.
 func staleFiles(p Plan) ([]string, error) {
 	var stale []string
 	for _, d := range p.Prune {
