@@ -81,12 +81,15 @@ type State struct {
 
 // DrvName returns the human part of a derivation path:
 // "/nix/store/<hash>-hello-2.12.drv" -> "hello-2.12".
-func DrvName(drv string) string {
-	s := drv
+func DrvName(drv string) string { return strings.TrimSuffix(StoreName(drv), ".drv") }
+
+// StoreName returns a store path's name without the directory and the
+// hash: "/nix/store/<hash>-hello-2.12" -> "hello-2.12".
+func StoreName(path string) string {
+	s := path
 	if i := strings.LastIndexByte(s, '/'); i >= 0 {
 		s = s[i+1:]
 	}
-	s = strings.TrimSuffix(s, ".drv")
 	if i := strings.IndexByte(s, '-'); i == 32 {
 		s = s[i+1:]
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -327,7 +326,7 @@ func (p *buildProgress) event(e build.Event) {
 	case build.EventBuildStarted:
 		fmt.Fprintf(p.w, "building %s\n", build.DrvName(e.Drv))
 	case build.EventDownloadStarted:
-		fmt.Fprintf(p.w, "fetching %s\n", storeName(e.Text))
+		fmt.Fprintf(p.w, "fetching %s\n", build.StoreName(e.Text))
 	case build.EventMessage:
 		if e.Level == 1 {
 			fmt.Fprintf(p.w, "warning: %s\n", strings.TrimPrefix(e.Text, "warning: "))
@@ -355,11 +354,3 @@ func (p *buildProgress) finish(ok bool) {
 	fmt.Fprintf(p.w, "done: %s\n", p.last.Counts())
 }
 
-// storeName is the name part of a store path, without the hash.
-func storeName(path string) string {
-	base := filepath.Base(path)
-	if i := strings.IndexByte(base, '-'); i == 32 {
-		return base[i+1:]
-	}
-	return base
-}
