@@ -106,6 +106,9 @@ func isIdentRune(r rune) bool {
 	return isIdentStart(r) || (r >= '0' && r <= '9') || r == '\'' || r == '-'
 }
 
+// quoteEscapes escapes a segment for a double-quoted Nix string.
+var quoteEscapes = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
+
 // String renders the path as Nix would select it, quoting segments that are
 // not plain identifiers.
 func (p AttrPath) String() string {
@@ -114,7 +117,7 @@ func (p AttrPath) String() string {
 		if isIdent(s) {
 			parts[i] = s
 		} else {
-			parts[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(s) + `"`
+			parts[i] = `"` + quoteEscapes.Replace(s) + `"`
 		}
 	}
 	return strings.Join(parts, ".")

@@ -151,7 +151,7 @@ func (c *compiler) parsePort(v *config.Value) (Port, bool) {
 			proto = "tcp"
 		} else if proto != "tcp" && proto != "udp" {
 			r := subRange(v, utf8.RuneCountInString(num)+1, utf8.RuneCountInString(proto))
-			c.add(diag.Error, v, r, c.pathOf(v, ""), portHint, "invalid port %q: protocol must be tcp or udp", v.Str)
+			c.add(diag.Error, r, c.pathOf(v, ""), portHint, "invalid port %q: protocol must be tcp or udp", v.Str)
 			return Port{}, false
 		}
 	default:
@@ -233,7 +233,7 @@ func (c *compiler) unknownCUDA(v *config.Value, version, fallbackPath string) {
 	if cl := closestVersion(version, known); cl != "" {
 		hint = fmt.Sprintf("did you mean %q? %s", cl, hint)
 	}
-	c.add(diag.Error, v, v.Range, c.pathOf(v, fallbackPath+".version"), hint, "unknown CUDA version %q", version)
+	c.add(diag.Error, v.Range, c.pathOf(v, fallbackPath+".version"), hint, "unknown CUDA version %q", version)
 }
 
 // closestVersion picks the known version numerically nearest to v, or by
@@ -393,7 +393,7 @@ func (c *compiler) attrPath(e *config.Value, set string) (AttrPath, bool) {
 		hint = "write a nixpkgs attribute path, such as python312Packages.numpy"
 	}
 	hint += "; quote segments that are not identifiers: foo.\"bar@1\""
-	c.add(diag.Error, e, r, c.pathOf(e, ""), hint, "invalid attribute path %q: %v", e.Str, err)
+	c.add(diag.Error, r, c.pathOf(e, ""), hint, "invalid attribute path %q: %v", e.Str, err)
 	return nil, false
 }
 
@@ -423,7 +423,7 @@ func (c *compiler) module(e *config.Value) (Expr, bool) {
 			hint = fmt.Sprintf("did you mean %q? Otherwise %s", s, hint)
 		}
 		r := subRange(e, 0, utf8.RuneCountInString(p[0]))
-		c.add(diag.Error, e, r, c.pathOf(e, ""), hint, "home module %q does not start with a declared input", e.Str)
+		c.add(diag.Error, r, c.pathOf(e, ""), hint, "home module %q does not start with a declared input", e.Str)
 		return nil, false
 	}
 	if len(p) < 2 {
@@ -570,7 +570,7 @@ func (c *compiler) checkTailscale(v *config.Value, ct *Container) {
 			return
 		}
 	}
-	c.add(diag.Note, kf, kf.Range, c.pathOf(kf, ""), "declare the key under secrets: so it is decrypted there at start, or mount it at run time", "authKeyFile %q is not the path of any secret", k)
+	c.add(diag.Note, kf.Range, c.pathOf(kf, ""), "declare the key under secrets: so it is decrypted there at start, or mount it at run time", "authKeyFile %q is not the path of any secret", k)
 }
 
 // checkRegistry checks that a registries entry is a repository reference.
@@ -618,9 +618,9 @@ func (c *compiler) noteRawNix(root *config.Value) {
 			}
 			p := config.PathString(path)
 			if rawNixAllowed(path) {
-				c.add(diag.Note, v, v.Range, p, "nix2gpu cannot check it; mistakes show up when Nix evaluates the flake", "raw Nix code at %s is passed through unchecked", p)
+				c.add(diag.Note, v.Range, p, "nix2gpu cannot check it; mistakes show up when Nix evaluates the flake", "raw Nix code at %s is passed through unchecked", p)
 			} else {
-				c.add(diag.Error, v, v.Range, p, "!nix is accepted only in service options, home.programs, home.modules and nixConfig", "raw Nix code is not allowed at %s", p)
+				c.add(diag.Error, v.Range, p, "!nix is accepted only in service options, home.programs, home.modules and nixConfig", "raw Nix code is not allowed at %s", p)
 			}
 		}
 	}

@@ -155,18 +155,18 @@ func (c *compiler) pathOf(v *config.Value, fallback string) string {
 	return config.PathString(segs)
 }
 
-func (c *compiler) add(sev diag.Severity, v *config.Value, r diag.Range, path, hint, format string, args ...any) {
+func (c *compiler) add(sev diag.Severity, r diag.Range, path, hint, format string, args ...any) {
 	d := diag.Diagnostic{Severity: sev, Range: r, Hint: hint, Path: path}
 	d.Message = sprintf(format, args...)
 	c.ds = append(c.ds, d)
 }
 
 func (c *compiler) errorAt(v *config.Value, hint, format string, args ...any) {
-	c.add(diag.Error, v, v.Range, c.pathOf(v, ""), hint, format, args...)
+	c.add(diag.Error, v.Range, c.pathOf(v, ""), hint, format, args...)
 }
 
 func (c *compiler) warnAt(v *config.Value, hint, format string, args ...any) {
-	c.add(diag.Warning, v, v.Range, c.pathOf(v, ""), hint, format, args...)
+	c.add(diag.Warning, v.Range, c.pathOf(v, ""), hint, format, args...)
 }
 
 func (c *compiler) lower() *Project {
@@ -323,15 +323,12 @@ func defaultInput(name string) Input {
 
 func (c *compiler) container(f *config.Field, v *config.Value, systems []string) *Container {
 	ct := &Container{
-		Name:       f.Key,
-		Tag:        DefaultTag,
-		Builder:    DefaultBuilder,
-		MaxLayers:  DefaultMaxLayers,
-		User:       DefaultUser,
-		Range:      f.KeyRange,
-		SSH:        SSH{Port: DefaultSSHPort},
-		Packages:   []AttrPath{},
-		Registries: nil,
+		Name:      f.Key,
+		Tag:       DefaultTag,
+		Builder:   DefaultBuilder,
+		MaxLayers: DefaultMaxLayers,
+		User:      DefaultUser,
+		Range:     f.KeyRange,
 	}
 	base := "containers." + f.Key
 	c.checkContainerName(f)
@@ -581,7 +578,7 @@ func (c *compiler) secrets(v *config.Value, user string) []Secret {
 			if at == nil {
 				at = sv
 			}
-			c.add(diag.Error, at, at.Range, c.pathOf(at, ""), "give each secret its own path", "secrets %q and %q both decrypt to %s", prev, s.Name, s.Path)
+			c.add(diag.Error, at.Range, c.pathOf(at, ""), "give each secret its own path", "secrets %q and %q both decrypt to %s", prev, s.Name, s.Path)
 		}
 		paths[s.Path] = s.Name
 		out = append(out, s)

@@ -142,6 +142,9 @@ func TestTreeIsComplete(t *testing.T) {
 		if leaf && n.Pred == nil {
 			t.Errorf("node %d: scalar constraint without a predicate", i)
 		}
+		if (n.Fields != nil || n.Patterns != nil || n.Open) && !n.Map {
+			t.Errorf("node %d: fields, patterns or ... without Map set", i)
+		}
 		for _, f := range n.Fields {
 			if !valid(f.Node) {
 				t.Errorf("node %d: field %s points at %d", i, f.Name, f.Node)

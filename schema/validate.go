@@ -326,7 +326,7 @@ func truncate(s string, n int) string {
 }
 
 func firstSentence(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = oneLine(s)
 	if i := strings.Index(s, ". "); i >= 0 {
 		return s[:i+1]
 	}

@@ -140,10 +140,9 @@ func (n *Node) Names() []string {
 	return names
 }
 
-// IsMap reports whether data here is checked as a map.
-func (n *Node) IsMap() bool {
-	return n.Map || n.Fields != nil || n.Patterns != nil || n.Open
-}
+// IsMap reports whether data here is checked as a map. The generator
+// sets Map on every node that has fields, patterns or `...`.
+func (n *Node) IsMap() bool { return n.Map }
 
 // WordsFor returns the prose form of the constraint for data of kind k.
 func (n *Node) WordsFor(k Kind) string {
