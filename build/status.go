@@ -45,7 +45,7 @@ func (s State) StatusLine(width int) string {
 			line += ": " + strings.TrimSpace(s.LastLine)
 		}
 	}
-	return truncate(line, width)
+	return Truncate(line, width)
 }
 
 // Bytes formats a byte count with a decimal unit: "512 B", "7.9 kB", "1.2 GB".
@@ -62,7 +62,9 @@ func Bytes(n int64) string {
 	return fmt.Sprintf("%.1f %cB", v, "kMGTP"[i])
 }
 
-func truncate(s string, width int) string {
+// Truncate shortens s to width characters, ending it with "…" when it
+// was cut; a width of zero or less leaves s as it is.
+func Truncate(s string, width int) string {
 	if width <= 0 {
 		return s
 	}

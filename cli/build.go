@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -166,9 +165,8 @@ func selectContainers(p *compiler.Project, args []string) ([]string, error) {
 			if hint := diag.DidYouMean(a, all); hint != "" {
 				msg += " (" + hint + ")"
 			}
-			sorted := append([]string(nil), all...)
-			sort.Strings(sorted)
-			return nil, exitf(ExitUsage, "%s; the project has: %s", msg, strings.Join(sorted, ", "))
+			// all is in name order, as the project keeps its containers.
+			return nil, exitf(ExitUsage, "%s; the project has: %s", msg, strings.Join(all, ", "))
 		}
 		if !seen[a] {
 			seen[a] = true

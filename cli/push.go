@@ -267,10 +267,7 @@ func (l *pushLog) event(e push.Event) {
 		return
 	}
 	line := fmt.Sprintf("%s: %d uploaded (%s), %d already there", l.ref, l.uploaded, build.Bytes(l.bytes), l.skipped)
-	if r := []rune(line); len(r) > l.width-1 {
-		line = string(r[:l.width-2]) + "…"
-	}
-	fmt.Fprintf(l.w, "\r\x1b[K%s", line)
+	fmt.Fprintf(l.w, "\r\x1b[K%s", build.Truncate(line, l.width-1))
 	l.drawn = true
 }
 
