@@ -54,7 +54,7 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
-	Getenv func(string) string
+	Getenv func(string) string // nil reads as an empty environment
 	Dir    string
 }
 
@@ -98,6 +98,9 @@ func Run(ctx context.Context, args []string, env *Env) int {
 
 // NewApp builds the command tree.
 func NewApp(env *Env) *cli.App {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
 	app := &cli.App{
 		Name:                 "nix2gpu",
 		Usage:                "reproducible, GPU-ready OCI images from one validated YAML file",

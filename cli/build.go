@@ -288,9 +288,6 @@ const logLineInterval = 100 * time.Millisecond
 
 func newBuildProgress(env *Env) *buildProgress {
 	getenv := env.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
 	live := isTerminal(env.Stderr) && getenv("NO_COLOR") == "" && getenv("CI") == "" && getenv("TERM") != "dumb"
 	width := 80
 	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n > 0 {

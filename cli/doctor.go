@@ -36,9 +36,6 @@ Examples:
 				return err
 			}
 			getenv := env.Getenv
-			if getenv == nil {
-				getenv = func(string) string { return "" }
-			}
 			if c.NArg() > 1 {
 				return exitf(ExitUsage, "doctor takes at most one FILE, got %d arguments", c.NArg())
 			}

@@ -119,10 +119,8 @@ Exits 3 when no NVIDIA driver can be used.`,
 // answer on any machine).
 func probeHost(env *Env) (*verify.Host, error) {
 	var opts []nvml.LibraryOption
-	if env.Getenv != nil {
-		if p := env.Getenv("NIX2GPU_NVML_LIBRARY"); p != "" {
-			opts = append(opts, nvml.WithLibraryPath(p))
-		}
+	if p := env.Getenv("NIX2GPU_NVML_LIBRARY"); p != "" {
+		opts = append(opts, nvml.WithLibraryPath(p))
 	}
 	h, err := verify.ProbeGPUs(nvml.New(opts...))
 	if err != nil {
