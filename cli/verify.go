@@ -241,24 +241,18 @@ func buildForVerify(c *cli.Context, env *Env, names []string) ([]namedRef, error
 // compiledConfigOf is the OCI config the project compiles a container to,
 // the same data as the flake's imageConfig output.
 func compiledConfigOf(ct *compiler.Container) *verify.CompiledConfig {
+	cfg := emit.ConfigOf(ct)
 	cc := &verify.CompiledConfig{
-		Entrypoint: ct.Entrypoint,
-		Cmd:        ct.Cmd,
-		User:       ct.User,
-		WorkingDir: ct.WorkingDir,
-		Labels:     map[string]string{},
+		Entrypoint:   cfg.Entrypoint,
+		Cmd:          cfg.Cmd,
+		Env:          cfg.Env,
+		ExposedPorts: cfg.ExposedPorts,
+		User:         cfg.User,
+		WorkingDir:   cfg.WorkingDir,
+		Labels:       map[string]string{},
 	}
-	if cc.Entrypoint == nil {
-		cc.Entrypoint = emit.DefaultEntrypoint
-	}
-	for _, e := range ct.Env {
-		cc.Env = append(cc.Env, e.Name+"="+e.Value)
-	}
-	for _, l := range ct.Labels {
+	for _, l := range cfg.Labels {
 		cc.Labels[l.Name] = l.Value
-	}
-	for _, p := range ct.Ports {
-		cc.ExposedPorts = append(cc.ExposedPorts, fmt.Sprintf("%d/%s", p.Number, p.Protocol))
 	}
 	return cc
 }

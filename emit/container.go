@@ -14,45 +14,66 @@ import (
 	"github.com/nix2gpu/nix2gpu/emit/nix"
 )
 
+// OCIConfig is the OCI image configuration a container compiles to, as
+// plain data: what the flake's imageConfig says, and what verify expects
+// to find in the built image.
+type OCIConfig struct {
+	Entrypoint   []string
+	Cmd          []string
+	Env          []string // NAME=VALUE, in the container's order
+	ExposedPorts []string // NUMBER/PROTOCOL, in the container's order
+	Labels       []compiler.Label
+	User         string
+	WorkingDir   string
+}
+
+// ConfigOf works out the OCI image configuration of c.
+func ConfigOf(c *compiler.Container) OCIConfig {
+	cfg := OCIConfig{Entrypoint: c.Entrypoint, Cmd: c.Cmd, Labels: c.Labels, User: c.User, WorkingDir: c.WorkingDir}
+	if cfg.Entrypoint == nil {
+		cfg.Entrypoint = DefaultEntrypoint
+	}
+	for _, e := range c.Env {
+		cfg.Env = append(cfg.Env, e.Name+"="+e.Value)
+	}
+	for _, p := range c.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		cfg.ExposedPorts = append(cfg.ExposedPorts, strconv.Itoa(p.Number)+"/"+proto)
+	}
+	return cfg
+}
+
 // ImageConfig is the OCI image configuration of c as a Nix expression of
 // plain data: no store paths, nothing to build.
 func ImageConfig(c *compiler.Container) nix.Expr {
-	var env nix.List
-	for _, e := range c.Env {
-		env = append(env, nix.Str(e.Name+"="+e.Value))
-	}
+	cfg := ConfigOf(c)
 	var labels []nix.Bind
-	for _, l := range c.Labels {
+	for _, l := range cfg.Labels {
 		labels = append(labels, nix.B(l.Name, nix.Str(l.Value)))
 	}
-	entry := c.Entrypoint
-	if entry == nil {
-		entry = DefaultEntrypoint
-	}
 	var bs []nix.Bind
-	if len(c.Cmd) > 0 {
-		bs = append(bs, nix.B("Cmd", nix.Strs(c.Cmd)))
+	if len(cfg.Cmd) > 0 {
+		bs = append(bs, nix.B("Cmd", nix.Strs(cfg.Cmd)))
 	}
-	bs = append(bs, nix.B("Entrypoint", nix.Strs(entry)))
-	bs = append(bs, nix.B("Env", env))
-	if len(c.Ports) > 0 {
-		var ports []nix.Bind
-		for _, p := range c.Ports {
-			proto := p.Protocol
-			if proto == "" {
-				proto = "tcp"
-			}
-			ports = append(ports, nix.B(strconv.Itoa(p.Number)+"/"+proto, nix.Attrs{}))
+	bs = append(bs, nix.B("Entrypoint", nix.Strs(cfg.Entrypoint)))
+	bs = append(bs, nix.B("Env", nix.Strs(cfg.Env)))
+	if len(cfg.ExposedPorts) > 0 {
+		ports := slices.Sorted(slices.Values(cfg.ExposedPorts))
+		var binds []nix.Bind
+		for _, p := range ports {
+			binds = append(binds, nix.B(p, nix.Attrs{}))
 		}
-		sort.SliceStable(ports, func(i, j int) bool { return ports[i].Path[0] < ports[j].Path[0] })
-		bs = append(bs, nix.B("ExposedPorts", nix.Attrs{Binds: ports}))
+		bs = append(bs, nix.B("ExposedPorts", nix.Attrs{Binds: binds}))
 	}
 	bs = append(bs, nix.B("Labels", nix.Attrs{Binds: labels}))
-	if c.User != "" {
-		bs = append(bs, nix.B("User", nix.Str(c.User)))
+	if cfg.User != "" {
+		bs = append(bs, nix.B("User", nix.Str(cfg.User)))
 	}
-	if c.WorkingDir != "" {
-		bs = append(bs, nix.B("WorkingDir", nix.Str(c.WorkingDir)))
+	if cfg.WorkingDir != "" {
+		bs = append(bs, nix.B("WorkingDir", nix.Str(cfg.WorkingDir)))
 	}
 	return nix.Attrs{Binds: bs}
 }
