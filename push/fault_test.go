@@ -16,20 +16,8 @@ func isBlobUpload(r *http.Request) bool {
 	return (r.Method == http.MethodPatch || r.Method == http.MethodPut) && strings.Contains(r.URL.Path, "/blobs/uploads/")
 }
 
-// faultyRegistry puts a fault-injecting proxy in front of a real registry.
-func faultyRegistry(t *testing.T, plan faultproxy.Plan) (*faultproxy.Proxy, *testregistry.Registry) {
-	t.Helper()
-	reg := testregistry.Start(t)
-	p, err := faultproxy.New("http://"+reg.Host, plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p, reg
-}
-
 func TestPushRetriesConnectionResets(t *testing.T) {
-	p, _ := faultyRegistry(t, faultproxy.FirstN(2, faultproxy.Reset, isBlobUpload))
+	p, _ := testregistry.StartBehind(t, faultproxy.FirstN(2, faultproxy.Reset, isBlobUpload))
 	img := randomImage(t, 2)
 	rec := &recorder{}
 	opts := fastOptions(rec)
@@ -51,7 +39,7 @@ func TestPushRetriesConnectionResets(t *testing.T) {
 }
 
 func TestPushGivesUpOnStalledRegistry(t *testing.T) {
-	p, _ := faultyRegistry(t, faultproxy.Always(faultproxy.Stall))
+	p, _ := testregistry.StartBehind(t, faultproxy.Always(faultproxy.Stall))
 	opts := fastOptions(&recorder{})
 	// The stall is the proxy never answering; the timeout is what ends
 	// the wait, it asserts nothing about how long anything takes.
@@ -63,7 +51,7 @@ func TestPushGivesUpOnStalledRegistry(t *testing.T) {
 }
 
 func TestPushGivesUpOnPersistent503(t *testing.T) {
-	p, _ := faultyRegistry(t, faultproxy.FirstN(1<<30, faultproxy.ServerError, isBlobUpload))
+	p, _ := testregistry.StartBehind(t, faultproxy.FirstN(1<<30, faultproxy.ServerError, isBlobUpload))
 	_, err := Push(context.Background(), randomImage(t, 1), []string{p.Addr() + "/x/busy:1"}, fastOptions(&recorder{}))
 	if !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)

@@ -63,7 +63,6 @@ func committed(recs []faultproxy.Record) map[string]int {
 // registry is back, the next push must finish without uploading the
 // committed blob again.
 func TestRegistryGoesDownMidPush(t *testing.T) {
-	reg := testregistry.Start(t)
 	img := testImage(t)
 	var mu sync.Mutex
 	commits := 0
@@ -78,15 +77,11 @@ func TestRegistryGoesDownMidPush(t *testing.T) {
 		}
 		return faultproxy.Pass
 	}
-	p, err := faultproxy.New("http://"+reg.Host, plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, _ := testregistry.StartBehind(t, plan)
 	ref := p.Addr() + "/acme/down:v1"
 	opts := push.Options{Jobs: 1, Attempts: 3, Backoff: time.Millisecond, Keychain: authn.NewMultiKeychain()}
 
-	_, err = push.Push(context.Background(), img, []string{ref}, opts)
+	_, err := push.Push(context.Background(), img, []string{ref}, opts)
 	if !errors.Is(err, push.ErrUnreachable) {
 		t.Fatalf("push through a failing registry: err = %v, want ErrUnreachable", err)
 	}
@@ -125,15 +120,10 @@ func TestRegistryGoesDownMidPush(t *testing.T) {
 // every kind; with retries the push completes and the registry holds the
 // image.
 func TestFlakyRegistryFinishes(t *testing.T) {
-	reg := testregistry.Start(t)
 	img := testImage(t)
-	p, err := faultproxy.New("http://"+reg.Host, faultproxy.Sequence(
+	p, _ := testregistry.StartBehind(t, faultproxy.Sequence(
 		faultproxy.ServerError, faultproxy.Reset, faultproxy.Pass, faultproxy.ServerError,
 		faultproxy.Pass, faultproxy.Reset, faultproxy.Pass, faultproxy.ServerError))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
 	opts := push.Options{Jobs: 2, Attempts: 5, Backoff: time.Millisecond, Keychain: authn.NewMultiKeychain()}
 	res, err := push.Push(context.Background(), img, []string{p.Addr() + "/acme/flaky:v1"}, opts)
 	if err != nil {
@@ -148,12 +138,7 @@ func TestFlakyRegistryFinishes(t *testing.T) {
 // TestCLIRegistryDownExits3 checks the user's view: a registry that keeps
 // failing is an environment problem, exit 3, with a message naming it.
 func TestCLIRegistryDownExits3(t *testing.T) {
-	reg := testregistry.Start(t)
-	p, err := faultproxy.New("http://"+reg.Host, faultproxy.Always(faultproxy.ServerError))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, _ := testregistry.StartBehind(t, faultproxy.Always(faultproxy.ServerError))
 	img, err := filepath.Abs(filepath.Join("..", "..", "testdata", "images", "two-layers"))
 	if err != nil {
 		t.Fatal(err)

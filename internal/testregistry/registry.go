@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nix2gpu/nix2gpu/internal/faultproxy"
 )
 
 // Binary is the registry program the tests run.
@@ -265,4 +267,18 @@ func (r *Registry) Stop() {
 func (r *Registry) Restart() error {
 	r.Stop()
 	return r.start()
+}
+
+// StartBehind starts a registry as Start does and puts a fault-injecting
+// proxy in front of it, closed when the test ends. Clients talk to the
+// proxy's Addr.
+func StartBehind(t testing.TB, plan faultproxy.Plan) (*faultproxy.Proxy, *Registry) {
+	t.Helper()
+	reg := Start(t)
+	p, err := faultproxy.New("http://"+reg.Host, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, reg
 }
