@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -24,11 +25,20 @@ type pkg struct {
 
 func listPackages(t *testing.T) []pkg {
 	t.Helper()
+	pkgs, err := goList()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	return pkgs
+}
+
+// goList lists the module's packages once for all the tests.
+var goList = sync.OnceValues(func() ([]pkg, error) {
 	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}}|{{.Dir}}|{{join .Imports \" \"}}", module+"/...")
 	cmd.Dir = "../.."
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list: %v", err)
+		return nil, err
 	}
 	var pkgs []pkg
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -40,8 +50,8 @@ func listPackages(t *testing.T) []pkg {
 		}
 		pkgs = append(pkgs, p)
 	}
-	return pkgs
-}
+	return pkgs, nil
+})
 
 func top(path string) string {
 	first, _, _ := strings.Cut(path, "/")
