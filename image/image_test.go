@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,7 +104,7 @@ func TestNix2Container(t *testing.T) {
 	}
 	// The tar has nix2container's shape: "/" first, absolute names, sorted.
 	names := tarNames(t, data)
-	if names[0] != "/" || !contains(names, paths[0]+"/bin/hi") || !contains(names, filepath.Dir(paths[0])) {
+	if names[0] != "/" || !slices.Contains(names, paths[0]+"/bin/hi") || !slices.Contains(names, filepath.Dir(paths[0])) {
 		t.Fatalf("names = %v", names)
 	}
 	// Manifest and config are self-consistent as go-containerregistry
@@ -124,7 +125,7 @@ func TestNix2ContainerRewriteAndPerms(t *testing.T) {
 	data, err := io.ReadAll(rc)
 	must(t, err)
 	names := tarNames(t, data)
-	if !contains(names, "/bin/hello") || contains(names, paths[0]) {
+	if !slices.Contains(names, "/bin/hello") || slices.Contains(names, paths[0]) {
 		t.Fatalf("names = %v", names)
 	}
 }
@@ -165,15 +166,6 @@ func tarNames(t *testing.T, data []byte) []string {
 	must(t, err)
 	defer rc.Close()
 	return readTarNames(t, rc)
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func TestLayoutAndArchive(t *testing.T) {

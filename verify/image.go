@@ -776,7 +776,7 @@ func ReadCompiledConfig(file string) (*CompiledConfig, error) {
 func (c *checker) checkCompiled(want *CompiledConfig) {
 	got := c.cfg.Config
 	hint := "rebuild the image (`nix2gpu build`) so it matches nix2gpu.yaml"
-	gotEnv := envMap(got.Env)
+	gotEnv := c.r.Facts.Env // the image's env, read by facts
 	wantEnv := envMap(want.Env)
 	for _, k := range slices.Sorted(maps.Keys(wantEnv)) {
 		v := wantEnv[k]
