@@ -111,12 +111,17 @@ func HostSystem() string {
 	return arch + "-" + runtime.GOOS
 }
 
+// system is the system to build for: Options.System, else this machine's.
+func (o Options) system() string {
+	if o.System != "" {
+		return o.System
+	}
+	return HostSystem()
+}
+
 // Args returns the nix command line (without the binary) Build runs.
 func Args(opts Options) []string {
-	system := opts.System
-	if system == "" {
-		system = HostSystem()
-	}
+	system := opts.system()
 	// --json rather than --print-out-paths: the latter needs Nix 2.9+ and
 	// Debian ships 2.8.
 	args := []string{
@@ -182,10 +187,7 @@ func Build(ctx context.Context, opts Options) ([]Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNixNotFound, err)
 	}
-	system := opts.System
-	if system == "" {
-		system = HostSystem()
-	}
+	system := opts.system()
 
 	cmd := exec.CommandContext(ctx, path, Args(opts)...)
 	cmd.Dir = opts.Dir
