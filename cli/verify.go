@@ -311,7 +311,11 @@ func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) e
 	var results []verifyResult
 	for _, r := range refs {
 		ref := resolveRef(env, r.Ref)
-		img, err := image.Open(c.Context, ref, ropts...)
+		kind, target, err := image.Detect(ref)
+		if err != nil {
+			return exitf(ExitEnv, "cannot open image %s: %v", r.Ref, err)
+		}
+		img, err := image.OpenKind(c.Context, kind, target, ropts...)
 		if err != nil {
 			return exitf(ExitEnv, "cannot open image %s: %v", r.Ref, err)
 		}
@@ -319,9 +323,9 @@ func runVerifyImages(c *cli.Context, env *Env, refs []namedRef, liveHost bool) e
 		if iopts.Compiled == nil {
 			iopts.Compiled = r.Compiled
 		}
-		if kind, _, _ := image.Detect(ref); kind == image.KindDockerArchive {
-			iopts.PlainLayers = true
-		}
+		// Docker archives label plain tar layers as gzip; read them as
+		// they are stored.
+		iopts.PlainLayers = kind == image.KindDockerArchive
 		rep, err := verify.Image(c.Context, img, iopts)
 		if err != nil {
 			return exitf(ExitEnv, "cannot read image %s: %v", r.Ref, err)

@@ -71,13 +71,19 @@ func WithRemoteOptions(o ...remote.Option) Option {
 // works); the kind is detected from the path, or forced with a prefix such
 // as "oci:" or "docker://".
 func Open(ctx context.Context, ref string, opts ...Option) (v1.Image, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
 	kind, target, err := Detect(ref)
 	if err != nil {
 		return nil, err
+	}
+	return OpenKind(ctx, kind, target, opts...)
+}
+
+// OpenKind opens target as an image of the given kind, as Detect returned
+// them; for callers that need the kind as well as the image.
+func OpenKind(ctx context.Context, kind Kind, target string, opts ...Option) (v1.Image, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	switch kind {
 	case KindRegistry:
