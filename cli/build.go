@@ -348,4 +348,3 @@ func (p *buildProgress) finish(ok bool) {
 	}
 	fmt.Fprintf(p.w, "done: %s\n", p.last.Counts())
 }
-
