@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -206,8 +207,16 @@ func (p *Parser) Feed(line []byte) (ev Event, ok bool) {
 }
 
 func (p *Parser) start(m *logMessage) (Event, bool) {
+	// Nix never reuses an id while its activity runs, but a log from
+	// elsewhere may: the new activity replaces the old one everywhere,
+	// so a build is never counted as running twice under one id.
+	_, reused := p.acts[m.ID]
 	a := &activity{typ: m.Type}
 	p.acts[m.ID] = a
+	if reused {
+		p.dropRunning(m.ID)
+		p.refreshCurrent()
+	}
 	switch m.Type {
 	case actBuild:
 		a.drv = field[string](m.Fields, 0)
@@ -229,12 +238,7 @@ func (p *Parser) stop(id uint64) (Event, bool) {
 	delete(p.acts, id)
 	switch a.typ {
 	case actBuild:
-		for i, r := range p.running {
-			if r == id {
-				p.running = append(p.running[:i], p.running[i+1:]...)
-				break
-			}
-		}
+		p.dropRunning(id)
 		p.refreshCurrent()
 		return p.event(Event{Kind: EventBuildFinished, Drv: a.drv}), true
 	case actFileTransfer:
@@ -244,6 +248,11 @@ func (p *Parser) stop(id uint64) (Event, bool) {
 		return p.event(Event{Kind: EventProgress}), true
 	}
 	return Event{}, false
+}
+
+// dropRunning takes id out of the running builds.
+func (p *Parser) dropRunning(id uint64) {
+	p.running = slices.DeleteFunc(p.running, func(r uint64) bool { return r == id })
 }
 
 func (p *Parser) result(m *logMessage) (Event, bool) {

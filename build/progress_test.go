@@ -182,6 +182,29 @@ func TestFeed(t *testing.T) {
 				Current: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x.drv", LastLine: "gcc foo.c",
 			}},
 		},
+		{
+			name: "a build started twice under one id stops once",
+			lines: []string{
+				`@nix {"action":"start","id":4,"type":105,"fields":["/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-base.drv"]}`,
+				`@nix {"action":"start","id":5,"type":105,"fields":["/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv"]}`,
+				`@nix {"action":"start","id":5,"type":105,"fields":["/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-b.drv"]}`,
+				`@nix {"action":"stop","id":5}`,
+			},
+			ok: true,
+			want: Event{Kind: EventBuildFinished, Drv: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-b.drv", State: State{
+				Current: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-base.drv",
+			}},
+		},
+		{
+			name: "an id reused by a download no longer names a build",
+			lines: []string{
+				`@nix {"action":"start","id":5,"type":105,"fields":["/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv"]}`,
+				`@nix {"action":"start","id":5,"type":101,"fields":["https://cache/a.nar.xz"]}`,
+				`@nix {"action":"result","id":5,"type":105,"fields":[10,20,0,0]}`,
+			},
+			ok:   true,
+			want: Event{Kind: EventProgress, State: State{Downloaded: 10, DownloadSize: 20}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
