@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -15,8 +16,10 @@ import (
 func TestPushRedactsEchoedCredentials(t *testing.T) {
 	const user, secret = "robot", "s3cret-token-value"
 	// A registry that accepts the login, then refuses every upload quoting
-	// the Authorization header, with status.
-	status := http.StatusServiceUnavailable
+	// the Authorization header, with status. The handler may still be
+	// answering a request the previous push gave up on when the next
+	// case sets status, so it is read atomically.
+	var status atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header.Get("Authorization")
 		if auth == "" {
@@ -31,7 +34,7 @@ func TestPushRedactsEchoedCredentials(t *testing.T) {
 			w.WriteHeader(http.StatusNotFound)
 		default:
 			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
+			w.WriteHeader(int(status.Load()))
 			w.Write([]byte(`{"errors":[{"code":"DENIED","message":"refused ` + auth + ` for ` + user + `"}]}`))
 		}
 	}))
@@ -46,7 +49,7 @@ func TestPushRedactsEchoedCredentials(t *testing.T) {
 		{http.StatusServiceUnavailable, ErrUnreachable}, // retried first: the retry events count too
 		{http.StatusForbidden, ErrDenied},
 	} {
-		status = tt.status
+		status.Store(int32(tt.status))
 		rec := &recorder{}
 		opts := fastOptions(rec)
 		opts.Keychain = staticKeychain{authn.FromConfig(authn.AuthConfig{Username: user, Password: secret})}
