@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -256,9 +255,7 @@ func writeBuildResults(w io.Writer, out *Output, results []build.Result) error {
 		for i, r := range results {
 			rs[i] = result{r.Container, r.System, r.Path}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(w, struct {
 			Results []result `json:"results"`
 		}{rs})
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 
@@ -8,6 +9,17 @@ import (
 
 	"github.com/nix2gpu/nix2gpu/diag"
 )
+
+// writeJSON prints v as indented JSON, the form of the build, push and
+// verify reports under --format json. Requirement strings are full of <
+// and >, so nothing is escaped for HTML: the output is read by programs
+// and people, not embedded in a page.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
 
 // globalFlags are accepted before the command and, through OutputFlags,
 // after it: `nix2gpu --format json validate` and `nix2gpu validate --format json`.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -298,9 +297,7 @@ func writePushSummaries(w io.Writer, out *Output, ss []pushSummary) error {
 		if ss == nil {
 			ss = []pushSummary{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(w, struct {
 			Pushes []pushSummary `json:"pushes"`
 		}{ss})
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -410,14 +409,6 @@ func resolveRef(env *Env, ref string) string {
 		return filepath.Join(env.Dir, ref)
 	}
 	return ref
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	// Requirement strings are full of < and >; keep them readable.
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 func writeVerifyText(w io.Writer, r verifyResult) {
