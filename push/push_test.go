@@ -316,11 +316,11 @@ type staticKeychain struct{ auth authn.Authenticator }
 
 func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.auth, nil }
 
-func TestPushSendsCredentialsAndNeverShowsThem(t *testing.T) {
-	const user, secret = "ci-bot", "s3cr3t-t0ken"
-	inner := quietRegistry()
-	var authed atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// basicAuth serves next only to requests that log in as user with
+// secret, counting them in authed; any other request is asked to log in,
+// as a registry with Basic auth does.
+func basicAuth(user, secret string, authed *atomic.Int32, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
 		if !ok || u != user || p != secret {
 			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
@@ -328,12 +328,21 @@ func TestPushSendsCredentialsAndNeverShowsThem(t *testing.T) {
 			return
 		}
 		authed.Add(1)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func TestPushSendsCredentialsAndNeverShowsThem(t *testing.T) {
+	const user, secret = "ci-bot", "s3cr3t-t0ken"
+	inner := quietRegistry()
+	var authed atomic.Int32
+	srv := httptest.NewServer(basicAuth(user, secret, &authed, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
 			http.Error(w, `{"errors":[{"code":"DENIED","message":"read-only"}]}`, http.StatusForbidden)
 			return
 		}
 		inner.ServeHTTP(w, r)
-	}))
+	})))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 
@@ -482,18 +491,8 @@ func TestPushInsecure(t *testing.T) {
 
 func TestPushUsesDockerConfigCredentials(t *testing.T) {
 	const user, secret = "robot", "from-docker-config"
-	inner := quietRegistry()
 	var authed atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		if !ok || u != user || p != secret {
-			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"login"}]}`, http.StatusUnauthorized)
-			return
-		}
-		authed.Add(1)
-		inner.ServeHTTP(w, r)
-	}))
+	srv := httptest.NewServer(basicAuth(user, secret, &authed, quietRegistry()))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 
