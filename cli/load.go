@@ -103,13 +103,11 @@ func loadProject(env *Env, file string) (*compiler.Project, *config.File, diag.D
 		schemaDiags = sch.Validate(f)
 	}
 	p, cds := compiler.Compile(f, compiler.Options{FS: os.DirFS(dir)})
-	// Where keys start matters only when the schema found an error; a
-	// valid file does not pay for the walk.
-	var keys map[diag.Pos]bool
+	// Only a schema error can overlap a compiler diagnostic; a valid file
+	// pays neither for the key walk nor for the comparison.
 	if schemaDiags.HasErrors() {
-		keys = keyStarts(f.Root)
+		cds, schemaDiags = dropReported(cds, schemaDiags, keyStarts(f.Root))
 	}
-	cds, schemaDiags = dropReported(cds, schemaDiags, keys)
 	ds.Append(schemaDiags...)
 	ds.Append(cds...)
 	return p, f, ds.Sort()
