@@ -295,11 +295,11 @@ func newBuildProgress(env *Env) *buildProgress {
 
 func (p *buildProgress) event(e build.Event) {
 	p.last = e.State
+	if e.Kind == build.EventMessage && e.Level == 1 {
+		p.clear()
+		fmt.Fprintf(p.w, "warning: %s\n", strings.TrimPrefix(e.Text, "warning: "))
+	}
 	if p.live {
-		if e.Kind == build.EventMessage && e.Level == 1 {
-			p.clear()
-			fmt.Fprintf(p.w, "warning: %s\n", strings.TrimPrefix(e.Text, "warning: "))
-		}
 		if e.Kind == build.EventLogLine && p.now != nil && p.now().Sub(p.lastDrawn) < logLineInterval {
 			return
 		}
@@ -319,10 +319,6 @@ func (p *buildProgress) event(e build.Event) {
 		fmt.Fprintf(p.w, "building %s\n", build.DrvName(e.Drv))
 	case build.EventDownloadStarted:
 		fmt.Fprintf(p.w, "fetching %s\n", build.StoreName(e.Text))
-	case build.EventMessage:
-		if e.Level == 1 {
-			fmt.Fprintf(p.w, "warning: %s\n", strings.TrimPrefix(e.Text, "warning: "))
-		}
 	}
 }
 

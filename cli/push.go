@@ -238,14 +238,16 @@ func newPushLog(env *Env) *pushLog {
 func (l *pushLog) event(e push.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if e.Kind == push.Retrying {
+		l.clear()
+		fmt.Fprintf(l.w, "%s: retrying after: %v\n", e.Ref, e.Err)
+	}
 	if !l.live {
 		switch e.Kind {
 		case push.BlobUploaded:
 			fmt.Fprintf(l.w, "%s: uploaded %s (%s)\n", e.Ref, shortDigest(e.Digest), build.Bytes(e.Size))
 		case push.BlobSkipped:
 			fmt.Fprintf(l.w, "%s: exists   %s (%s)\n", e.Ref, shortDigest(e.Digest), build.Bytes(e.Size))
-		case push.Retrying:
-			fmt.Fprintf(l.w, "%s: retrying after: %v\n", e.Ref, e.Err)
 		}
 		return
 	}
@@ -260,8 +262,7 @@ func (l *pushLog) event(e push.Event) {
 	case push.BlobSkipped:
 		l.skipped++
 	case push.Retrying:
-		l.clear()
-		fmt.Fprintf(l.w, "%s: retrying after: %v\n", e.Ref, e.Err)
+		// Printed above; the status line is drawn again below it.
 	default:
 		return
 	}

@@ -430,15 +430,11 @@ func writeVerifyText(w io.Writer, r verifyResult) {
 	for _, l := range rep.Layers {
 		size += l.Read
 	}
-	layers := "layers"
-	if len(rep.Layers) == 1 {
-		layers = "layer"
-	}
 	capText := strings.Join(caps, ",")
 	if capText == "" {
 		capText = "unknown"
 	}
-	fmt.Fprintf(w, "  CUDA %s, capabilities %s, %d %s, %d bytes\n", cudaV, capText, len(rep.Layers), layers, size)
+	fmt.Fprintf(w, "  CUDA %s, capabilities %s, %s, %d bytes\n", cudaV, capText, plural(len(rep.Layers), "layer"), size)
 	writeFindings(w, rep.Findings, "  ")
 	if len(rep.Findings) == 0 {
 		fmt.Fprintln(w, "  ok: no findings")
