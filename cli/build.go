@@ -87,6 +87,15 @@ func compileAndSelect(c *cli.Context, env *Env, out *Output, args []string) (*co
 	return proj, dir, names, nil
 }
 
+// containersByName indexes the project's containers by name.
+func containersByName(p *compiler.Project) map[string]*compiler.Container {
+	m := make(map[string]*compiler.Container, len(p.Containers))
+	for _, ct := range p.Containers {
+		m[ct.Name] = ct
+	}
+	return m
+}
+
 // buildSelected runs nix build for names with the command's flags,
 // rendering progress on stderr.
 func buildSelected(c *cli.Context, env *Env, dir string, names []string) ([]build.Result, error) {

@@ -112,10 +112,7 @@ func projectPushJobs(c *cli.Context, env *Env, out *Output, args []string) ([]pu
 		return nil, err
 	}
 	named := len(args) > 0
-	byName := map[string]*compiler.Container{}
-	for _, ct := range proj.Containers {
-		byName[ct.Name] = ct
-	}
+	byName := containersByName(proj)
 	var withRegistries []string
 	for _, n := range names {
 		if len(byName[n].Registries) > 0 {

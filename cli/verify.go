@@ -222,10 +222,7 @@ func buildForVerify(c *cli.Context, env *Env, names []string) ([]namedRef, error
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]*compiler.Container{}
-	for _, ct := range proj.Containers {
-		byName[ct.Name] = ct
-	}
+	byName := containersByName(proj)
 	refs := make([]namedRef, 0, len(results))
 	for _, r := range results {
 		ref := namedRef{Name: r.Container, Ref: r.Path}
