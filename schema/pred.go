@@ -2,8 +2,8 @@ package schema
 
 import (
 	"cmp"
+	"math"
 	"math/big"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/nix2gpu/nix2gpu/config"
@@ -55,39 +55,42 @@ func equals(p *spec.Pred, d *config.Value) bool {
 		return d.Kind == config.Bool && d.Bool == p.Bool
 	case spec.String:
 		return d.Kind == config.String && d.Str == p.Value
-	case spec.Int:
-		i, err := strconv.ParseInt(p.Value, 10, 64)
-		return err == nil && d.Kind == config.Int && d.Int == i
-	case spec.Float:
-		f, err := strconv.ParseFloat(p.Value, 64)
-		return err == nil && ((d.Kind == config.Float && d.Float == f) || (d.Kind == config.Int && float64(d.Int) == f))
+	case spec.Int, spec.Float:
+		c, ok := compareNumber(p, d)
+		return ok && c == 0 && (p.Kinds == spec.Float || d.Kind == config.Int)
 	}
 	return false
 }
 
-// compares checks a number against a bound, exactly: the bound is kept
-// as CUE wrote it and compared as an arbitrary-precision number.
+// compares checks a number against a bound.
 func compares(p *spec.Pred, d *config.Value) bool {
-	if d.Kind == config.Int {
-		// An integer against an integer bound (every bound the schema has)
-		// compares exactly without arbitrary precision.
-		if b, err := strconv.ParseInt(p.Value, 10, 64); err == nil {
-			return holdsCmp(p.Op, cmp.Compare(d.Int, b))
+	c, ok := compareNumber(p, d)
+	return ok && holdsCmp(p.Op, c)
+}
+
+// compareNumber gives the sign of the numeric data d compared with the
+// constant p holds, exactly: the generator keeps integer constants within
+// ±spec.MaxExactInt, where every integer is a float64. ok is false for
+// data that is not a number, and for NaN, which compares with nothing.
+func compareNumber(p *spec.Pred, d *config.Value) (c int, ok bool) {
+	switch {
+	case d.Kind == config.Int && p.Kinds == spec.Int:
+		return cmp.Compare(d.Int, p.N), true
+	case d.Kind == config.Int:
+		if d.Int > spec.MaxExactInt || d.Int < -spec.MaxExactInt {
+			// Too large for a float64 to hold exactly; the rare case
+			// pays for arbitrary precision.
+			return new(big.Float).SetInt64(d.Int).Cmp(big.NewFloat(p.F)), true
 		}
+		return cmp.Compare(float64(d.Int), p.F), true
+	case d.Kind == config.Float && !math.IsNaN(d.Float):
+		bound := p.F
+		if p.Kinds == spec.Int {
+			bound = float64(p.N)
+		}
+		return cmp.Compare(d.Float, bound), true
 	}
-	var bound, x big.Float
-	if _, ok := bound.SetString(p.Value); !ok {
-		return false
-	}
-	switch d.Kind {
-	case config.Int:
-		x.SetInt64(d.Int)
-	case config.Float:
-		x.SetFloat64(d.Float)
-	default:
-		return false
-	}
-	return holdsCmp(p.Op, x.Cmp(&bound))
+	return 0, false
 }
 
 // holdsCmp reports whether the comparison op holds for c, the sign of

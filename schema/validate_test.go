@@ -224,6 +224,22 @@ containers:
 `,
 		want: []want{{"6:47", `containers.app.services.vllm.api.gpuMemoryUtilization: invalid value 1.5: must be > 0 and be <= 1`, "", "containers.app.services.vllm.api.gpuMemoryUtilization"}},
 	}, {
+		// NaN compares with no bound, so it fails them all; it once
+		// panicked the arbitrary-precision comparison.
+		name: "fraction bounds refuse NaN and infinities",
+		src: `version: 1
+containers:
+  app:
+    services:
+      vllm:
+        a: {model: m, gpuMemoryUtilization: .nan}
+        b: {model: m, gpuMemoryUtilization: -.inf}
+`,
+		want: []want{
+			{"6:45", `containers.app.services.vllm.a.gpuMemoryUtilization: invalid value .nan: must be > 0 and be <= 1`, "", "containers.app.services.vllm.a.gpuMemoryUtilization"},
+			{"7:45", `containers.app.services.vllm.b.gpuMemoryUtilization: invalid value -.inf: must be > 0 and be <= 1`, "", "containers.app.services.vllm.b.gpuMemoryUtilization"},
+		},
+	}, {
 		name: "version",
 		src: `version: 2
 containers: {}

@@ -126,6 +126,9 @@ func predExpr(p *spec.Pred) string {
 	if p.N != 0 {
 		parts = append(parts, fmt.Sprintf("N: %d", p.N))
 	}
+	if p.F != 0 {
+		parts = append(parts, "F: "+strconv.FormatFloat(p.F, 'g', -1, 64))
+	}
 	if len(p.Args) > 0 {
 		var as []string
 		for i := range p.Args {

@@ -2,9 +2,8 @@ package cueschema
 
 import (
 	"fmt"
-	"math/big"
+	"math"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -67,18 +66,17 @@ func compilePredicate(v cue.Value, depth int) *spec.Pred {
 		if len(args) != 1 || args[0].Kind()&cue.NumberKind == 0 {
 			return nil
 		}
-		bound := fmt.Sprint(args[0])
-		var f big.Float
-		if _, ok := f.SetString(bound); !ok {
+		p := numberPredicate(args[0])
+		if p == nil {
 			return nil
 		}
-		ops := map[cue.Op]spec.Op{
+		p.Op = map[cue.Op]spec.Op{
 			cue.GreaterThanOp:      spec.OpGreater,
 			cue.GreaterThanEqualOp: spec.OpGreaterEq,
 			cue.LessThanOp:         spec.OpLess,
 			cue.LessThanEqualOp:    spec.OpLessEq,
-		}
-		return &spec.Pred{Op: ops[op], Value: bound}
+		}[op]
+		return p
 	case cue.CallOp:
 		if len(args) != 2 {
 			return nil
@@ -129,20 +127,33 @@ func concretePredicate(v cue.Value) *spec.Pred {
 	case cue.StringKind:
 		s, _ := v.String()
 		return &spec.Pred{Op: spec.OpEqual, Kinds: spec.String, Value: s}
-	case cue.IntKind:
-		i, err := v.Int64()
-		if err != nil {
-			return nil
+	case cue.IntKind, cue.FloatKind:
+		p := numberPredicate(v)
+		if p != nil {
+			p.Op = spec.OpEqual
 		}
-		return &spec.Pred{Op: spec.OpEqual, Kinds: spec.Int, Value: strconv.FormatInt(i, 10)}
-	case cue.FloatKind:
-		f, err := v.Float64()
-		if err != nil {
-			return nil
-		}
-		return &spec.Pred{Op: spec.OpEqual, Kinds: spec.Float, Value: strconv.FormatFloat(f, 'g', -1, 64)}
+		return p
 	}
 	return nil
+}
+
+// numberPredicate holds the constant number v, parsed once here rather
+// than at every check: an integer in N, where it must be small enough to
+// compare exactly with float data, or else a float in F. The caller sets
+// the operator. It is nil for what cannot be held exactly.
+func numberPredicate(v cue.Value) *spec.Pred {
+	if v.Kind() == cue.IntKind {
+		i, err := v.Int64()
+		if err != nil || i > spec.MaxExactInt || i < -spec.MaxExactInt {
+			return nil
+		}
+		return &spec.Pred{Kinds: spec.Int, N: i}
+	}
+	f, err := v.Float64()
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil
+	}
+	return &spec.Pred{Kinds: spec.Float, F: f}
 }
 
 // basicType returns the name of the basic type v is written as (string,

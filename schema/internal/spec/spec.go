@@ -98,15 +98,15 @@ type Op uint8
 // The operations of a Pred.
 const (
 	OpKind      Op = iota + 1 // data has one of Kinds (Uint: also >= 0)
-	OpEqual                   // data equals Value
+	OpEqual                   // data equals Value, Bool, N or F (by Kinds)
 	OpAnd                     // every Args holds
 	OpOr                      // one of Args holds
 	OpMatch                   // string matching Value
 	OpNotMatch                // string not matching Value
-	OpLess                    // number < Value
-	OpLessEq                  // number <= Value
-	OpGreater                 // number > Value
-	OpGreaterEq               // number >= Value
+	OpLess                    // number < the bound (N or F, by Kinds)
+	OpLessEq                  // number <= the bound
+	OpGreater                 // number > the bound
+	OpGreaterEq               // number >= the bound
 	OpMinRunes                // string of at least N characters
 	OpMaxRunes                // string of at most N characters
 )
@@ -114,13 +114,19 @@ const (
 // Pred is a scalar constraint of the schema, translated from CUE.
 type Pred struct {
 	Op    Op
-	Kinds Kind   // OpKind; OpEqual: the kind of Value
-	Uint  bool   // OpKind: a non-negative integer
-	Value string // OpEqual, OpMatch, OpNotMatch: the string; bounds: the number as CUE writes it
-	Bool  bool   // OpEqual on a bool
-	N     int64  // OpMinRunes, OpMaxRunes
-	Args  []Pred // OpAnd, OpOr
+	Kinds Kind    // OpKind; OpEqual and bounds: Int (N holds the number) or Float (F)
+	Uint  bool    // OpKind: a non-negative integer
+	Value string  // OpEqual on a string, OpMatch, OpNotMatch
+	Bool  bool    // OpEqual on a bool
+	N     int64   // OpMinRunes, OpMaxRunes; an integer to equal or bound by, within ±MaxExactInt
+	F     float64 // a float to equal or bound by
+	Args  []Pred  // OpAnd, OpOr
 }
+
+// MaxExactInt is the largest integer constant the schema may hold: every
+// integer up to it is a float64 exactly, so float data compares with it
+// exactly.
+const MaxExactInt = 1 << 53
 
 // Field returns the field called name, or nil.
 func (n *Node) Field(name string) *Field {
