@@ -36,7 +36,7 @@ func (s *Schema) holds(p *spec.Pred, d *config.Value) bool {
 		}
 		return false
 	case spec.OpMatch, spec.OpNotMatch:
-		return d.Kind == config.String && s.regexp(p.Value).MatchString(d.Str) == (p.Op == spec.OpMatch)
+		return d.Kind == config.String && s.regexp(p.Re).MatchString(d.Str) == (p.Op == spec.OpMatch)
 	case spec.OpLess, spec.OpLessEq, spec.OpGreater, spec.OpGreaterEq:
 		return compares(p, d)
 	case spec.OpMinRunes:

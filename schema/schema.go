@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/nix2gpu/nix2gpu"
 	"github.com/nix2gpu/nix2gpu/schema/internal/spec"
@@ -30,9 +30,7 @@ var jsonSchema []byte
 // concurrent use.
 type Schema struct {
 	tree *spec.Tree
-
-	mu  sync.Mutex                // guards res
-	res map[string]*regexp.Regexp // compiled on first use
+	res  []atomic.Pointer[regexp.Regexp] // tree.Regexps, each compiled on first use
 }
 
 // Load returns the built-in schema. The tree is static data, so this
@@ -46,7 +44,7 @@ func newSchema(t *spec.Tree) (*Schema, error) {
 	if t.Root < 0 || t.Root >= len(t.Nodes) {
 		return nil, fmt.Errorf("schema tree has no root node")
 	}
-	return &Schema{tree: t, res: map[string]*regexp.Regexp{}}, nil
+	return &Schema{tree: t, res: make([]atomic.Pointer[regexp.Regexp], len(t.Regexps))}, nil
 }
 
 // node returns the node at index i, nil for spec.None.
@@ -57,21 +55,22 @@ func (s *Schema) node(i int) *spec.Node {
 	return &s.tree.Nodes[i]
 }
 
-// regexp returns the compiled expression. The generator has compiled every
-// expression of the tree, so an error here means a corrupted tree; it
-// matches nothing rather than panicking.
-func (s *Schema) regexp(expr string) *regexp.Regexp {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if re, ok := s.res[expr]; ok {
-		return re
+// regexp returns the compiled expression at index i of the tree's
+// Regexps. Two checks racing to compile one may both do so; either result
+// serves. The generator has compiled every expression of the tree, so an
+// error or a bad index means a corrupted tree; it matches nothing rather
+// than panicking.
+func (s *Schema) regexp(i int) *regexp.Regexp {
+	if i >= 0 && i < len(s.res) {
+		if re := s.res[i].Load(); re != nil {
+			return re
+		}
+		if re, err := regexp.Compile(s.tree.Regexps[i]); err == nil {
+			s.res[i].Store(re)
+			return re
+		}
 	}
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		re = regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
-	}
-	s.res[expr] = re
-	return re
+	return regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
 }
 
 // JSONSchema returns the format as a JSON Schema (draft-07, the dialect

@@ -154,10 +154,11 @@ func TestTreeIsComplete(t *testing.T) {
 			if !valid(p.Node) {
 				t.Errorf("node %d: pattern points at %d", i, p.Node)
 			}
-			if _, err := regexp.Compile(p.Expr); err != nil {
-				t.Errorf("node %d: %v", i, err)
+			if p.Expr != "" && !refersTo(s.tree, p.Re, p.Expr) {
+				t.Errorf("node %d: pattern %q refers to regexp %d", i, p.Expr, p.Re)
 			}
 		}
+		checkPredRegexps(t, s.tree, i, n.Pred)
 		for _, a := range n.Alts {
 			if !valid(a) {
 				t.Errorf("node %d: alternative points at %d", i, a)
@@ -169,5 +170,33 @@ func TestTreeIsComplete(t *testing.T) {
 		if !slices.IsSortedFunc(n.Fields, func(a, b spec.Field) int { return strings.Compare(a.Name, b.Name) }) {
 			t.Errorf("node %d: fields not sorted", i)
 		}
+	}
+	seen := map[string]bool{}
+	for i, expr := range s.tree.Regexps {
+		if _, err := regexp.Compile(expr); err != nil {
+			t.Errorf("regexp %d: %v", i, err)
+		}
+		if seen[expr] {
+			t.Errorf("regexp %d: %q listed twice", i, expr)
+		}
+		seen[expr] = true
+	}
+}
+
+// refersTo reports whether index i of the tree's Regexps holds expr.
+func refersTo(tree *spec.Tree, i int, expr string) bool {
+	return i >= 0 && i < len(tree.Regexps) && tree.Regexps[i] == expr
+}
+
+// checkPredRegexps checks that every match in p refers to its expression.
+func checkPredRegexps(t *testing.T, tree *spec.Tree, node int, p *spec.Pred) {
+	if p == nil {
+		return
+	}
+	if (p.Op == spec.OpMatch || p.Op == spec.OpNotMatch) && !refersTo(tree, p.Re, p.Value) {
+		t.Errorf("node %d: match %q refers to regexp %d", node, p.Value, p.Re)
+	}
+	for i := range p.Args {
+		checkPredRegexps(t, tree, node, &p.Args[i])
 	}
 }

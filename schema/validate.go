@@ -103,7 +103,7 @@ func (s *Schema) lookup(n *spec.Node, key string) (child *spec.Node, ok bool) {
 		return s.node(f.Node), true
 	}
 	for _, p := range n.Patterns {
-		if p.Expr == "" || s.regexp(p.Expr).MatchString(key) {
+		if p.Expr == "" || s.regexp(p.Re).MatchString(key) {
 			return s.node(p.Node), true
 		}
 	}

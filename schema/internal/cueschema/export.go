@@ -31,6 +31,7 @@ func export(top *node) (*spec.Tree, error) {
 	}
 	add(top)
 	t := &spec.Tree{Root: 0}
+	res := regexps{index: map[string]int{}}
 	// The definitions behind key patterns (the service types) keep their
 	// own doc comment, for the options reference.
 	var described []*node
@@ -47,6 +48,7 @@ func export(top *node) (*spec.Tree, error) {
 			Enum:  n.enum,
 			Pred:  n.pred,
 		}
+		res.pred(n.pred)
 		for _, name := range n.names {
 			f := n.fields[name]
 			out.Fields = append(out.Fields, spec.Field{
@@ -58,7 +60,11 @@ func export(top *node) (*spec.Tree, error) {
 			})
 		}
 		for _, p := range n.patterns {
-			out.Patterns = append(out.Patterns, spec.Pattern{Expr: p.expr, Node: add(p.node)})
+			pat := spec.Pattern{Expr: p.expr, Node: add(p.node)}
+			if p.expr != "" {
+				pat.Re = res.intern(p.expr)
+			}
+			out.Patterns = append(out.Patterns, pat)
 			described = append(described, p.node.get())
 		}
 		if n.elem != nil {
@@ -98,7 +104,38 @@ func export(top *node) (*spec.Tree, error) {
 	for _, n := range described {
 		t.Nodes[index[n]].Doc = docOf(n.v)
 	}
+	t.Regexps = res.list
 	return t, nil
+}
+
+// regexps numbers the tree's regular expressions, each once, in the
+// order the export meets them.
+type regexps struct {
+	index map[string]int
+	list  []string
+}
+
+func (r *regexps) intern(expr string) int {
+	i, ok := r.index[expr]
+	if !ok {
+		i = len(r.list)
+		r.index[expr] = i
+		r.list = append(r.list, expr)
+	}
+	return i
+}
+
+// pred numbers the expressions p and its arguments match.
+func (r *regexps) pred(p *spec.Pred) {
+	if p == nil {
+		return
+	}
+	if p.Op == spec.OpMatch || p.Op == spec.OpNotMatch {
+		p.Re = r.intern(p.Value)
+	}
+	for i := range p.Args {
+		r.pred(&p.Args[i])
+	}
 }
 
 // kindOf maps CUE's kinds onto spec's.

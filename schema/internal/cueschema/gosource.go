@@ -24,6 +24,10 @@ func GoSource(pkg, name string, t *spec.Tree) ([]byte, error) {
 		writeNode(&b, &n)
 		b.WriteString("},\n")
 	}
+	b.WriteString("\t},\n\tRegexps: []string{\n")
+	for i, re := range t.Regexps {
+		fmt.Fprintf(&b, "\t\t/* %d */ %s,\n", i, strconv.Quote(re))
+	}
 	b.WriteString("\t},\n}\n")
 	out, err := format.Source([]byte(b.String()))
 	if err != nil {
@@ -84,7 +88,11 @@ func writeNode(b *strings.Builder, n *spec.Node) {
 	if len(n.Patterns) > 0 {
 		var ps []string
 		for _, p := range n.Patterns {
-			ps = append(ps, fmt.Sprintf("{Expr: %s, Node: %d}", strconv.Quote(p.Expr), p.Node))
+			if p.Expr == "" {
+				ps = append(ps, fmt.Sprintf("{Node: %d}", p.Node))
+			} else {
+				ps = append(ps, fmt.Sprintf("{Expr: %s, Re: %d, Node: %d}", strconv.Quote(p.Expr), p.Re, p.Node))
+			}
 		}
 		add("Patterns: []spec.Pattern{%s}", strings.Join(ps, ", "))
 	}
@@ -119,6 +127,9 @@ func predExpr(p *spec.Pred) string {
 	}
 	if p.Value != "" {
 		parts = append(parts, "Value: "+strconv.Quote(p.Value))
+	}
+	if p.Op == spec.OpMatch || p.Op == spec.OpNotMatch {
+		parts = append(parts, fmt.Sprintf("Re: %d", p.Re))
 	}
 	if p.Bool {
 		parts = append(parts, "Bool: true")

@@ -34,6 +34,10 @@ const None = -1
 type Tree struct {
 	Root  int
 	Nodes []Node
+	// Regexps holds every regular expression of the tree once; patterns
+	// and predicates refer to them by index (Re), so a check finds its
+	// compiled expression without hashing the text.
+	Regexps []string
 }
 
 // Node is one place of the schema. Which fields are set depends on its
@@ -89,6 +93,7 @@ type Field struct {
 // Pattern is a constraint on the keys of a map ([#Name]: T).
 type Pattern struct {
 	Expr string // regular expression; "" matches any key
+	Re   int    // Expr's index in Tree.Regexps, when Expr is not ""
 	Node int
 }
 
@@ -117,6 +122,7 @@ type Pred struct {
 	Kinds Kind    // OpKind; OpEqual and bounds: Int (N holds the number) or Float (F)
 	Uint  bool    // OpKind: a non-negative integer
 	Value string  // OpEqual on a string, OpMatch, OpNotMatch
+	Re    int     // OpMatch, OpNotMatch: Value's index in Tree.Regexps
 	Bool  bool    // OpEqual on a bool
 	N     int64   // OpMinRunes, OpMaxRunes; an integer to equal or bound by, within ±MaxExactInt
 	F     float64 // a float to equal or bound by
