@@ -3,7 +3,6 @@ package schema
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/nix2gpu/nix2gpu/schema/internal/spec"
@@ -47,15 +46,15 @@ func (s *Schema) Docs() (string, error) {
 	b.WriteString("`containers.<name>.services.<type>.<instance>` runs one instance of a service\n")
 	b.WriteString("under process-compose. Raw Nix (`!nix`) is accepted in option values. Options\n")
 	b.WriteString("marked required by services-flake are checked when the flake is evaluated.\n\n")
+	// Fields are sorted by name.
 	services := s.node(sf.Node)
-	types := services.Names()
-	sort.Strings(types)
-	for _, t := range types {
-		fmt.Fprintf(&b, "- [`%s`](#service-%s)\n", t, t)
+	for _, f := range services.Fields {
+		fmt.Fprintf(&b, "- [`%s`](#service-%s)\n", f.Name, f.Name)
 	}
 	b.WriteString("\n")
-	for _, t := range types {
-		inst := s.node(services.Field(t).Node)
+	for _, f := range services.Fields {
+		t := f.Name
+		inst := s.node(f.Node)
 		if len(inst.Patterns) == 0 {
 			continue
 		}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix2gpu/nix2gpu/bench/benchdata"
 )
 
 // ajvScript validates each JSON document named on the command line
@@ -90,16 +92,34 @@ func TestJSONSchemaAgreesWithValidate(t *testing.T) {
 	}
 }
 
-func goodInputs(t *testing.T) []string {
-	var out []string
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	examples, _ := filepath.Glob(filepath.Join("..", "examples", "*", "nix2gpu.yaml"))
-	for _, file := range append(files, examples...) {
-		src, err := os.ReadFile(file)
+// goodFiles returns the files the tests hold valid: the schema's own test
+// files and the bundled examples.
+func goodFiles(t *testing.T) []benchdata.Input {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no test files: %v", err)
+	}
+	var out []benchdata.Input
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, string(src))
+		out = append(out, benchdata.Input{Name: p, Src: src})
+	}
+	examples, err := benchdata.Examples("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, examples...)
+}
+
+// goodInputs returns the text of goodFiles.
+func goodInputs(t *testing.T) []string {
+	var out []string
+	for _, in := range goodFiles(t) {
+		out = append(out, string(in.Src))
 	}
 	return out
 }

@@ -1,8 +1,6 @@
 package schema
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,18 +19,9 @@ func parse(t *testing.T, name string, src string) *config.File {
 
 func TestValidateGoodFiles(t *testing.T) {
 	s := loadSchema(t)
-	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no test files: %v", err)
-	}
-	examples, _ := filepath.Glob(filepath.Join("..", "examples", "*", "nix2gpu.yaml"))
-	for _, file := range append(files, examples...) {
-		t.Run(file, func(t *testing.T) {
-			src, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := parse(t, file, string(src))
+	for _, in := range goodFiles(t) {
+		t.Run(in.Name, func(t *testing.T) {
+			f := parse(t, in.Name, string(in.Src))
 			for _, d := range s.Validate(f) {
 				t.Errorf("%s: %s (hint %q, path %s)", d.Range, d.Message, d.Hint, d.Path)
 			}
