@@ -305,9 +305,9 @@ func Decompress(br *bufio.Reader) (io.ReadCloser, error) {
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
-		return &stackedCloser{Reader: zr, closers: []io.Closer{closerFunc(func() error { zr.Close(); return nil })}}, nil
+		return zr.IOReadCloser(), nil
 	}
-	return &stackedCloser{Reader: br}, nil
+	return io.NopCloser(br), nil
 }
 
 type stackedCloser struct {
@@ -324,10 +324,6 @@ func (s *stackedCloser) Close() error {
 	}
 	return first
 }
-
-type closerFunc func() error
-
-func (f closerFunc) Close() error { return f() }
 
 // verifyingReader hashes what passes through it and turns a clean EOF into
 // an error when the hash differs from the expected digest.

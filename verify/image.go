@@ -269,12 +269,7 @@ func (c *checker) facts() {
 
 // isNixImage reports whether the image's programs come from a Nix store.
 func (c *checker) isNixImage() bool {
-	for p := range c.fs.entries {
-		if strings.HasPrefix(p, "nix/store/") {
-			return true
-		}
-	}
-	return false
+	return c.fs.hasChildren("nix/store")
 }
 
 // isGPUImage tells GPU images from CPU-only ones (`cuda: false`).

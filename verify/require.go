@@ -267,12 +267,6 @@ func (r Requirement) Evaluate(h HostValues) Outcome {
 	return Outcome{Satisfied: satisfied, Failed: failed}
 }
 
-// Satisfied reports whether the requirement holds (invalid counts as not).
-func (r Requirement) Satisfied(h HostValues) bool {
-	o := r.Evaluate(h)
-	return o.Invalid == nil && o.Satisfied
-}
-
 // holds reports whether t is true on h; invalid comparisons are false.
 func (t Term) holds(h HostValues) bool {
 	ok, valid := t.eval(h)

@@ -290,12 +290,8 @@ func (f *imageFS) resolve(p string) (string, *entry, error) {
 				if hops > maxLinkHops {
 					return next, nil, fmt.Errorf("too many levels of symbolic links at /%s", next)
 				}
-				target := e.link
-				if !strings.HasPrefix(target, "/") {
-					target = path.Join(path.Dir("/"+next), target)
-				}
 				rest := strings.Join(parts[i+1:], "/")
-				p = cleanPath(target + "/" + rest)
+				p = cleanPath(linkDest(next, e) + "/" + rest)
 				restarted = true
 				break
 			}
@@ -334,11 +330,16 @@ func (f *imageFS) linkTarget(p string) string {
 		if !ok || e.typ != tar.TypeSymlink {
 			continue
 		}
-		target := e.link
-		if !strings.HasPrefix(target, "/") {
-			target = path.Join(path.Dir("/"+prefix), target)
-		}
-		return path.Clean(target + "/" + strings.Join(parts[i:], "/"))
+		return path.Clean(linkDest(prefix, e) + "/" + strings.Join(parts[i:], "/"))
 	}
 	return ""
+}
+
+// linkDest returns the absolute path the symlink e, found at the image
+// path at, points to: a relative target is taken from at's directory.
+func linkDest(at string, e *entry) string {
+	if strings.HasPrefix(e.link, "/") {
+		return e.link
+	}
+	return path.Join(path.Dir("/"+at), e.link)
 }
