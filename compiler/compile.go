@@ -560,7 +560,8 @@ func (c *compiler) secrets(v *config.Value, user string) []Secret {
 				s.File = file
 			}
 		}
-		if pv := sv.Get("path"); pv != nil {
+		pv := sv.Get("path")
+		if pv != nil {
 			if p, ok := c.str(pv); ok && p != "" && c.checkAbsolute(pv, p, "secret path", "/run/secrets/"+f.Key) {
 				s.Path = p
 			}
@@ -574,11 +575,11 @@ func (c *compiler) secrets(v *config.Value, user string) []Secret {
 			s.Owner = o
 		}
 		if prev, dup := paths[s.Path]; dup {
-			at := sv.Get("path")
+			at := pv
 			if at == nil {
 				at = sv
 			}
-			c.add(diag.Error, at.Range, c.pathOf(at, ""), "give each secret its own path", "secrets %q and %q both decrypt to %s", prev, s.Name, s.Path)
+			c.errorAt(at, "give each secret its own path", "secrets %q and %q both decrypt to %s", prev, s.Name, s.Path)
 		}
 		paths[s.Path] = s.Name
 		out = append(out, s)

@@ -180,26 +180,12 @@ func (v *Value) Interface() any {
 	}
 }
 
-// maybeInt reports whether p is an index as strconv.Atoi reads it. Atoi
-// is asked only when the first byte allows it: for the keys that make up
-// most paths it would build an error just to say no.
-func maybeInt(p string) bool {
-	if p == "" {
-		return false
-	}
-	if c := p[0]; c != '+' && c != '-' && (c < '0' || c > '9') {
-		return false
-	}
-	_, err := strconv.Atoi(p)
-	return err == nil
-}
-
 // PathString joins a path for messages: containers.app.env.FOO, with
 // list indices in brackets.
 func PathString(path []string) string {
 	var b strings.Builder
 	for i, p := range path {
-		if i > 0 && maybeInt(p) {
+		if _, err := strconv.Atoi(p); err == nil && i > 0 {
 			b.WriteString("[" + p + "]")
 			continue
 		}
