@@ -344,10 +344,18 @@ func supportHint(cp cuda.Capability) string {
 	return fmt.Sprintf("CUDA %s to %s support %s; change cuda.version or drop this capability", vs[0], vs[len(vs)-1], cp)
 }
 
+// What to write instead of an attribute path that does not parse, by the
+// set it is looked up in.
+const (
+	pkgsPathHint  = "write a nixpkgs attribute path, such as python312Packages.numpy"
+	cudaPathHint  = "write an attribute of the CUDA package set, such as cudnn or libcublas"
+	inputPathHint = "write INPUT.attribute.path, such as dotfiles.homeModules.default"
+)
+
 // attrPaths lowers a list of attribute paths (packages, home.packages,
-// cuda.packages), checking their shape. set names where they are looked
-// up, for the hint.
-func (c *compiler) attrPaths(v *config.Value, set string) []AttrPath {
+// cuda.packages), checking their shape. hint is one of the path hints
+// above, for where they are looked up.
+func (c *compiler) attrPaths(v *config.Value, hint string) []AttrPath {
 	out := []AttrPath{}
 	if v == nil || v.Kind != config.List {
 		return out
@@ -360,7 +368,7 @@ func (c *compiler) attrPaths(v *config.Value, set string) []AttrPath {
 		if e.IsNix() {
 			continue // reported by noteRawNix
 		}
-		p, ok := c.attrPath(e, set)
+		p, ok := c.attrPath(e, hint)
 		if !ok {
 			continue
 		}
@@ -373,7 +381,7 @@ func (c *compiler) attrPaths(v *config.Value, set string) []AttrPath {
 	return out
 }
 
-func (c *compiler) attrPath(e *config.Value, set string) (AttrPath, bool) {
+func (c *compiler) attrPath(e *config.Value, hint string) (AttrPath, bool) {
 	p, err := ParseAttrPath(e.Str)
 	if err == nil {
 		return p, true
@@ -382,15 +390,6 @@ func (c *compiler) attrPath(e *config.Value, set string) (AttrPath, bool) {
 	r := e.Range
 	if errors.As(err, &ae) {
 		r = subRange(e, ae.Offset, 1)
-	}
-	var hint string
-	switch set {
-	case "cudaPackages":
-		hint = "write an attribute of the CUDA package set, such as cudnn or libcublas"
-	case "a flake input":
-		hint = "write INPUT.attribute.path, such as dotfiles.homeModules.default"
-	default:
-		hint = "write a nixpkgs attribute path, such as python312Packages.numpy"
 	}
 	hint += "; quote segments that are not identifiers: foo.\"bar@1\""
 	c.add(diag.Error, r, c.pathOf(e, ""), hint, "invalid attribute path %q: %v", e.Str, err)
@@ -406,7 +405,7 @@ func (c *compiler) module(e *config.Value) (Expr, bool) {
 	if e.IsNix() {
 		return Raw{Code: e.Str, Range: e.Range}, true
 	}
-	p, ok := c.attrPath(e, "a flake input")
+	p, ok := c.attrPath(e, inputPathHint)
 	if !ok {
 		return nil, false
 	}

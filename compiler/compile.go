@@ -353,7 +353,7 @@ func (c *compiler) container(f *config.Field, v *config.Value, systems []string)
 		}
 	}
 	ct.CUDA = c.cuda(v.Get("cuda"), base+".cuda")
-	ct.Packages = c.attrPaths(v.Get("packages"), "pkgs")
+	ct.Packages = c.attrPaths(v.Get("packages"), pkgsPathHint)
 	ct.Ports = c.ports(v.Get("ports"))
 	ct.Entrypoint = c.command(v.Get("entrypoint"))
 	ct.Cmd = c.command(v.Get("cmd"))
@@ -476,7 +476,7 @@ func (c *compiler) cuda(v *config.Value, path string) *CUDA {
 		cu.RequireCUDA = rel.RequireCUDA()
 	}
 	cu.Capabilities = c.capabilities(caps, rel, known)
-	cu.Packages = c.attrPaths(pkgs, "cudaPackages")
+	cu.Packages = c.attrPaths(pkgs, cudaPathHint)
 	return cu
 }
 
@@ -619,7 +619,7 @@ func (c *compiler) home(v *config.Value) *Home {
 		return nil
 	}
 	h := &Home{StateVersion: DefaultStateVersion, Programs: []Attr{}, Modules: []Expr{}}
-	h.Packages = c.attrPaths(v.Get("packages"), "pkgs")
+	h.Packages = c.attrPaths(v.Get("packages"), pkgsPathHint)
 	h.Programs = c.attrs(v.Get("programs"))
 	if m := v.Get("modules"); m != nil && m.Kind == config.List {
 		for _, e := range m.List {
