@@ -60,15 +60,6 @@ func FuzzGenerate(f *testing.F) {
 	})
 }
 
-func loadSchema(t testing.TB) *schema.Schema {
-	t.Helper()
-	s, err := schema.Load()
-	if err != nil {
-		t.Fatalf("schema: %v", err)
-	}
-	return s
-}
-
 // generate runs the pipeline `nix2gpu compile` runs and returns nil when
 // the input is not a valid project.
 func generate(t *testing.T, sch *schema.Schema, src []byte) emit.Files {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,10 +44,8 @@ func compileExample(t *testing.T, name string) *compiler.Project {
 	if ds.HasErrors() {
 		t.Fatalf("loading example %s: %v", name, ds)
 	}
-	if s := exampleSchema(t); s != nil {
-		if ds := s.Validate(f); ds.HasErrors() {
-			t.Fatalf("example %s does not match the schema: %v", name, ds)
-		}
+	if ds := loadSchema(t).Validate(f); ds.HasErrors() {
+		t.Fatalf("example %s does not match the schema: %v", name, ds)
 	}
 	p, ds := compiler.Compile(f, compiler.Options{FS: os.DirFS(dir)})
 	if ds.HasErrors() || p == nil {
@@ -57,20 +54,14 @@ func compileExample(t *testing.T, name string) *compiler.Project {
 	return p
 }
 
-var (
-	schemaOnce sync.Once
-	schemaVal  *schema.Schema
-	schemaErr  error
-)
-
-// exampleSchema compiles the schema once for all tests.
-func exampleSchema(t *testing.T) *schema.Schema {
+// loadSchema returns the built-in schema; loading it costs nothing.
+func loadSchema(t testing.TB) *schema.Schema {
 	t.Helper()
-	schemaOnce.Do(func() { schemaVal, schemaErr = schema.Load() })
-	if schemaErr != nil {
-		t.Fatalf("loading the schema: %v", schemaErr)
+	s, err := schema.Load()
+	if err != nil {
+		t.Fatalf("schema: %v", err)
 	}
-	return schemaVal
+	return s
 }
 
 // writeFiles writes generated files under dir.
