@@ -225,6 +225,13 @@ func (c *compiler) userInputs(v *config.Value) []Input {
 	}
 	var out []Input
 	for _, f := range v.Map {
+		if f.Key == "self" {
+			// The schema's name pattern allows it, but in a flake self
+			// is the flake itself.
+			c.ds = append(c.ds, diag.Diagnostic{Severity: diag.Error, Range: f.KeyRange, Path: "inputs.self",
+				Hint: "give the input another name; self always means the generated flake", Message: `"self" cannot name a flake input`})
+			continue
+		}
 		in := Input{Name: f.Key, Flake: true}
 		switch val := f.Value; {
 		case val == nil:

@@ -10,7 +10,7 @@ var generatedTree = spec.Tree{
 		/* 0 */ {Kinds: spec.Struct, Map: true, Elem: -1, Fields: []spec.Field{
 			{Name: "containers", Node: 1, Required: true, Doc: "The images to build, by name. The name is the OCI repository name\nand the flake package name."},
 			{Name: "defaults", Node: 2, Doc: "Settings deep-merged under every container. Accepts every\ncontainer field; a container's own value wins."},
-			{Name: "inputs", Node: 3, Doc: "Flake inputs, by name. nix2gpu supplies URLs for the inputs it\nknows (nixpkgs, nix2container, services-flake,\nprocess-compose-flake, home-manager); an entry here overrides that\nURL. Any other input is added to the flake and can be used from\nhome.modules."},
+			{Name: "inputs", Node: 3, Doc: "Flake inputs, by name. nix2gpu supplies URLs for the inputs it\nknows (nixpkgs, nix2container, services-flake,\nprocess-compose-flake, home-manager); an entry here overrides that\nURL. Any other input is added to the flake and can be used from\nhome.modules. The name self is taken: it is the flake itself."},
 			{Name: "systems", Node: 4, Default: "[\"x86_64-linux\"]", Doc: "Nix systems to build every container for. aarch64-linux covers\nGrace-based machines such as GH200."},
 			{Name: "version", Node: 5, Required: true, Doc: "Version of the file format. Always 1."},
 		}},
