@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // authFile is one place registry credentials may be stored.
@@ -124,7 +126,7 @@ func checkPushTargets(refs []string, covered map[string]bool, stores []string) [
 	var hosts []string
 	seen := map[string]bool{}
 	for _, ref := range refs {
-		h := registryHost(ref)
+		h := pushHost(ref)
 		if h != "" && !seen[h] {
 			seen[h] = true
 			hosts = append(hosts, h)
@@ -151,6 +153,16 @@ func checkPushTargets(refs []string, covered map[string]bool, stores []string) [
 		checks = append(checks, c)
 	}
 	return checks
+}
+
+// pushHost returns the registry a push target is sent to, read as push
+// reads it: a target without a registry part ("acme/app") is on Docker
+// Hub.
+func pushHost(ref string) string {
+	if r, err := name.NewRepository(ref); err == nil {
+		return registryHost(r.RegistryStr())
+	}
+	return registryHost(ref)
 }
 
 // registryHost returns the registry part of an image reference or of a

@@ -304,7 +304,7 @@ func TestPushTargets(t *testing.T) {
 	}
 	e := env(fakeRunner{}, files, map[string]string{"HOME": "/home/u"}, nil)
 	e.Registries = []string{
-		"ghcr.io/acme/app", "ghcr.io/acme/other", "docker.io/acme/app",
+		"ghcr.io/acme/app", "ghcr.io/acme/other", "docker.io/acme/app", "acme/implied-hub",
 		"123.dkr.ecr.us-east-1.amazonaws.com/app", "registry.example.org:5000/ml/app",
 	}
 	checks := checkCredentials(e)
