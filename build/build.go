@@ -256,9 +256,11 @@ func OutLink(container string) string { return "result-" + container }
 // registers the root.
 func outLink(ctx context.Context, nix, dir string, r Result) error {
 	link := filepath.Join(dir, OutLink(r.Container))
+	// Named relative to the command's directory, so a relative dir is
+	// not joined twice.
 	cmd := exec.CommandContext(ctx, nix, "build",
 		"--extra-experimental-features", "nix-command flakes",
-		"--out-link", link, r.Path)
+		"--out-link", OutLink(r.Container), r.Path)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("linking %s to %s: %w: %s", link, r.Path, err, bytes.TrimSpace(out))

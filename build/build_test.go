@@ -28,6 +28,25 @@ func fakeNix(t *testing.T, log string, exit string) (nix, argsFile string) {
 	return nix, argsFile
 }
 
+// TestOutLinksInRelativeDir: a relative Dir gets its result links in
+// that directory, not in Dir/Dir.
+func TestOutLinksInRelativeDir(t *testing.T) {
+	nix, _ := fakeNix(t, "success.log", "0")
+	parent := t.TempDir()
+	if err := os.Mkdir(filepath.Join(parent, "proj"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(parent)
+	res, err := Build(context.Background(), Options{Dir: "proj", Containers: []string{"app"}, Nix: nix, OutLinks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(parent, "proj", OutLink("app"))
+	if target, err := os.Readlink(link); err != nil || target != res[0].Path {
+		t.Errorf("result link %s: %q, %v; want %s", link, target, err, res[0].Path)
+	}
+}
+
 func TestBuildSuccess(t *testing.T) {
 	nix, argsFile := fakeNix(t, "success.log", "0")
 	dir := t.TempDir()
